@@ -1,0 +1,264 @@
+"""``@cobo_error_cases``: run a test once per documented Cobo error, with an expectation table.
+
+Each case is a `CoboErrorCase`: a catalog entry with a stable id (``12007-insufficient-balance``,
+``http-503-service-unavailable``), ready for ``cobo_fault.inject(case)``, and, when the
+decorator got ``expect=``, what the code under test must do for that error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar, overload
+
+import pytest
+
+from pytest_cobo_errors.catalog import ERROR_CODES, HTTP_STATUSES, ErrorCode, HttpStatus
+from pytest_cobo_errors.outcomes import Outcome, error, gateway
+from pytest_cobo_errors.selection import CodeFilter, CodePattern, PatternError, parse_filter, parse_pattern
+
+__all__ = ["CASE_MARKER", "CoboErrorCase", "case_key", "cobo_error_cases"]
+
+CASE_MARKER = "cobo_error_case"
+_NOTHING: Any = object()
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def case_key(entry: ErrorCode | HttpStatus) -> str:
+    """``"12007"`` for a code, ``"http:503"`` for a status: what ``--cobo-codes`` matches."""
+    return f"http:{entry.status}" if isinstance(entry, HttpStatus) else str(entry.code)
+
+
+def _describe(expected: object) -> str:
+    if isinstance(expected, type):
+        return expected.__name__
+    return getattr(expected, "__name__", None) or repr(expected)
+
+
+@dataclass(frozen=True, slots=True)
+class CoboErrorCase:
+    """One documented error (a code, or a bare HTTP status) and what the code under test must do."""
+
+    entry: ErrorCode | HttpStatus
+    expected: Any = _NOTHING
+    expected_from: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self.entry.id
+
+    @property
+    def code(self) -> int | None:
+        """The Cobo ``error_code``, or None for a bare HTTP status case."""
+        return self.entry.code if isinstance(self.entry, ErrorCode) else None
+
+    @property
+    def status(self) -> int:
+        """The HTTP status this case is answered with."""
+        return self.entry.status if isinstance(self.entry, HttpStatus) else self.entry.http_status
+
+    @property
+    def has_expectation(self) -> bool:
+        return self.expected is not _NOTHING
+
+    def outcome(self) -> Outcome:
+        """What ``cobo_fault.inject(case)`` answers: the error envelope, or a gateway page."""
+        return error(self.entry) if isinstance(self.entry, ErrorCode) else gateway(self.entry)
+
+    def _expectation(self) -> str:
+        if not self.has_expectation:
+            raise LookupError(f"{self.id}: no expectation; pass expect={{...}} to @cobo_error_cases")
+        return f"{_describe(self.expected)} (from expect[{self.expected_from!r}])"
+
+    def _fail(self, what: str) -> None:
+        __tracebackhide__ = True
+        pytest.fail(f"{self.id} ({self.entry.description}): expected {self._expectation()}, {what}", pytrace=False)
+
+    def check(self, value: object) -> None:
+        """Fail unless *value* meets this case's expectation.
+
+        A class expects an instance of it (exceptions included), a callable a truthy answer,
+        anything else equality.
+        """
+        __tracebackhide__ = True
+        expected = self.expected
+        self._expectation()
+        if isinstance(expected, type):
+            ok = isinstance(value, expected)
+        elif callable(expected):
+            ok = bool(expected(value))
+        else:
+            ok = value == expected
+        if not ok:
+            self._fail(f"got {value!r}")
+
+    def check_call(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """Call *func* and check what it raised, or else what it returned, against the expectation."""
+        __tracebackhide__ = True
+        expected = self.expected
+        self._expectation()
+        try:
+            result = func(*args, **kwargs)
+        except Exception as exc:
+            if isinstance(expected, type) and not issubclass(expected, BaseException):
+                self._fail(f"but the call raised {exc!r}")
+            self.check(exc)
+            return exc
+        if isinstance(expected, type) and issubclass(expected, BaseException):
+            self._fail(f"but the call returned {result!r} without raising")
+        self.check(result)
+        return result
+
+    @contextmanager
+    def raises(self) -> Iterator[None]:
+        """Fail unless the block raises this case's expected exception type."""
+        __tracebackhide__ = True
+        expected = self.expected
+        self._expectation()
+        if not (isinstance(expected, type) and issubclass(expected, BaseException)):
+            raise TypeError(f"{self.id}: raises() needs an exception class as expectation, got {expected!r}")
+        try:
+            yield
+        except expected:
+            return
+        except Exception as exc:
+            self._fail(f"but the block raised {exc!r}")
+        self._fail("but the block raised nothing")
+
+    def __str__(self) -> str:
+        return str(self.entry)
+
+
+def _as_filter(value: object, what: str) -> CodeFilter:
+    if isinstance(value, str):
+        return parse_filter(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return parse_filter(str(value))
+    if isinstance(value, Iterable):
+        terms = []
+        for item in value:
+            if isinstance(item, bool) or not isinstance(item, (int, str, ErrorCode)):
+                raise TypeError(f"{what} takes codes (12007) or patterns ('12xxx'), got {item!r}")
+            terms.append(str(item.code) if isinstance(item, ErrorCode) else str(item))
+        return parse_filter(terms)
+    raise TypeError(f"{what} takes a code, a pattern such as '12xxx', or a list of them, got {value!r}")
+
+
+def _entries(
+    family: str | None,
+    codes: object,
+    exclude: object,
+    statuses: bool | Iterable[int],
+) -> list[ErrorCode | HttpStatus]:
+    if family not in (None, "1", "12"):
+        raise ValueError(f"family must be '1' or '12' (or None for both), got {family!r}")
+    chosen: list[ErrorCode | HttpStatus] = [
+        e for e in ERROR_CODES.values() if family is None or e.family == family
+    ]
+    if codes is not None:
+        chosen = _as_filter(codes, "codes=").select(chosen)
+    if statuses is True:
+        chosen += HTTP_STATUSES.values()
+    elif statuses is not False:
+        if isinstance(statuses, (str, bytes)) or not isinstance(statuses, Iterable):
+            raise TypeError(f"statuses must be True, False or a list of HTTP statuses, got {statuses!r}")
+        chosen += _as_filter([f"http:{s}" for s in statuses], "statuses=").select(HTTP_STATUSES.values())
+    if exclude:
+        dropped = _as_filter(exclude, "exclude=")
+        chosen = [e for e in chosen if not any(p.matches(e) for p in dropped.include)]
+    if not chosen:
+        raise ValueError("@cobo_error_cases selects no documented code: loosen family=, codes= or exclude=")
+    return chosen
+
+
+def _expectations(expect: Mapping[object, Any]) -> list[tuple[CodePattern, Any]]:
+    if not isinstance(expect, Mapping):
+        raise TypeError(f"expect must be a mapping of code patterns to expectations, got {expect!r}")
+    table = []
+    for key, value in expect.items():
+        if isinstance(key, bool) or not isinstance(key, (int, str)):
+            raise TypeError(f"expect keys are codes or patterns such as '12xxx' or '*', got {key!r}")
+        if str(key).startswith("!"):
+            raise PatternError(f"expect keys cannot exclude ({key!r}); exclude codes with exclude=")
+        table.append((parse_pattern(str(key)), value))
+    return table
+
+
+def _resolve(entry: ErrorCode | HttpStatus, table: list[tuple[CodePattern, Any]]) -> CoboErrorCase | None:
+    matching = [(p, v) for p, v in table if p.matches(entry)]
+    if not matching:
+        return None
+    pattern, value = max(matching, key=lambda pv: pv[0].specificity)  # max keeps the first of equals
+    return CoboErrorCase(entry, value, pattern.text)
+
+
+def build_cases(
+    *,
+    family: str | None = None,
+    codes: object = None,
+    exclude: object = (),
+    statuses: bool | Iterable[int] = False,
+    expect: Mapping[object, Any] | None = None,
+) -> list[CoboErrorCase]:
+    """The cases `cobo_error_cases` parametrizes with, sorted: codes ascending, then statuses."""
+    entries = _entries(family, codes, exclude, statuses)
+    if expect is None:
+        return [CoboErrorCase(e) for e in entries]
+    table = _expectations(expect)
+    cases = [_resolve(e, table) for e in entries]
+    missing = [e for e, c in zip(entries, cases) if c is None]
+    if missing:
+        listed = ", ".join(case_key(e) for e in missing)
+        raise ValueError(f"expect= has no entry for {listed}: add them, a pattern such as '12xxx', or '*'")
+    return [c for c in cases if c is not None]
+
+
+@overload
+def cobo_error_cases(func: F, /) -> F: ...
+
+
+@overload
+def cobo_error_cases(
+    *,
+    family: str | None = ...,
+    codes: object = ...,
+    exclude: object = ...,
+    statuses: bool | Iterable[int] = ...,
+    argname: str = ...,
+    expect: Mapping[object, Any] | None = ...,
+) -> pytest.MarkDecorator: ...
+
+
+def cobo_error_cases(
+    func: Any = None,
+    /,
+    *,
+    family: str | None = None,
+    codes: object = None,
+    exclude: object = (),
+    statuses: bool | Iterable[int] = False,
+    argname: str = "cobo_error",
+    expect: Mapping[object, Any] | None = None,
+) -> Any:
+    """Parametrize a test (function, method or class) with one case per documented Cobo error.
+
+    Bare, ``@cobo_error_cases`` runs once per documented error code (41 cases) with the
+    argument ``cobo_error``. Called, it narrows and extends: ``family="12"``, ``codes=[12007,
+    "12xxx"]``, ``exclude=[1070]``, ``statuses=True`` (or ``[429, 503]``) for bare-status
+    cases, ``argname="case"``, and ``expect={"12007": InsufficientFunds, "*": ApiError}`` to
+    state what the code under test must do per code. ``--cobo-codes`` deselects cases.
+    """
+    if not isinstance(argname, str) or not argname.isidentifier():
+        raise ValueError(f"argname must be a Python identifier, got {argname!r}")
+    cases = build_cases(family=family, codes=codes, exclude=exclude, statuses=statuses, expect=expect)
+    params = [
+        pytest.param(case, id=case.id, marks=getattr(pytest.mark, CASE_MARKER)(case_key(case.entry)))
+        for case in cases
+    ]
+    mark = pytest.mark.parametrize(argname, params)
+    if func is None:
+        return mark
+    if callable(func):
+        return mark(func)
+    raise TypeError(f"@cobo_error_cases decorates a test or class; use keywords to configure it, got {func!r}")

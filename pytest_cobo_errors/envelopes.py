@@ -1,0 +1,229 @@
+"""Cobo's error envelope: build the real five-field body, and check one strictly.
+
+A real error body carries ``success``, ``error_code``, ``error_message``, ``error_id``
+(32 lowercase hex) and ``error_description``. `parse_envelope` lists *every* way a body
+departs from that, so a failing assertion says precisely what the server (or a mock) sent.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pytest_cobo_errors.catalog import ERROR_CODES, ErrorCode, error_code, nearest_codes
+
+__all__ = [
+    "ENVELOPE_FIELDS",
+    "EnvelopeError",
+    "ErrorEnvelope",
+    "assert_cobo_error",
+    "build_envelope",
+    "new_error_id",
+    "parse_envelope",
+    "success_envelope",
+]
+
+ENVELOPE_FIELDS = ("success", "error_code", "error_message", "error_id", "error_description")
+"""The five fields of a real Cobo error body, in the order Cobo sends them."""
+
+_ERROR_ID = re.compile(r"[0-9a-f]{32}")
+
+
+class _ResponseLike(Protocol):
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+
+def new_error_id() -> str:
+    """A fresh ``error_id`` in Cobo's form: a UUID4 as 32 lowercase hex characters."""
+    return uuid.uuid4().hex
+
+
+def build_envelope(
+    code: int | ErrorCode,
+    *,
+    message: str | None = None,
+    description: str | None = None,
+    error_id: str | None = None,
+    fields: Mapping[str, Any] | None = None,
+    omit: Collection[str] = (),
+) -> dict[str, Any]:
+    """The body Cobo sends for *code*, with every field overridable.
+
+    ``message`` defaults to the documented title; ``description`` to the message (as in every
+    published example); ``fields`` replaces or adds raw values (``{"error_code": "12007"}``);
+    ``omit`` drops fields, e.g. ``omit=("error_message", "error_id")`` for the docs' short form.
+    """
+    entry = error_code(code)
+    unknown = set(omit) - set(ENVELOPE_FIELDS)
+    if unknown:
+        raise ValueError(f"omit= names unknown fields {sorted(unknown)}; valid: {', '.join(ENVELOPE_FIELDS)}")
+    text = entry.message if message is None else message
+    body: dict[str, Any] = {
+        "success": False,
+        "error_code": entry.code,
+        "error_message": text,
+        "error_id": new_error_id() if error_id is None else error_id,
+        "error_description": text if description is None else description,
+    }
+    body.update(fields or {})
+    for name in omit:
+        body.pop(name, None)
+    return body
+
+
+def success_envelope(result: Any = None) -> dict[str, Any]:
+    """A success body: ``{"success": true, "result": ...}``."""
+    return {"success": True, "result": {} if result is None else result}
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorEnvelope:
+    """A well-formed Cobo error body, parsed."""
+
+    code: int
+    message: str
+    error_id: str
+    description: str
+
+    @property
+    def entry(self) -> ErrorCode | None:
+        """The catalog entry for ``code``, or None for an undocumented code."""
+        return ERROR_CODES.get(self.code)
+
+
+class EnvelopeError(ValueError):
+    """A body that is not a well-formed Cobo error envelope; ``problems`` lists each defect."""
+
+    def __init__(self, problems: list[str], body: object) -> None:
+        self.problems = problems
+        self.body = body
+        listing = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"not a well-formed Cobo error envelope:\n{listing}\nbody: {_preview(body)}")
+
+
+def _preview(body: object, limit: int = 200) -> str:
+    text = repr(body)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _decode(body: bytes | str | Mapping[str, Any]) -> tuple[Mapping[str, Any] | None, list[str]]:
+    if isinstance(body, Mapping):
+        return body, []
+    if isinstance(body, bytes):
+        try:
+            body = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return None, [f"body is not UTF-8: byte 0x{body[exc.start]:02x} at offset {exc.start}"]
+    if not body.strip():
+        return None, ["body is empty (a gateway or proxy answered, not Cobo)"]
+    duplicates: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for key, value in items:
+            if key in seen:
+                duplicates.append(key)
+            seen[key] = value
+        return seen
+
+    try:
+        data = json.loads(body, object_pairs_hook=pairs)
+    except json.JSONDecodeError as exc:
+        start = body.lstrip()[:40]
+        hint = " (an HTML page: a gateway answered, not Cobo)" if start.startswith("<") else ""
+        return None, [f"body is not JSON{hint}: {exc.msg} at line {exc.lineno} column {exc.colno}; starts {start!r}"]
+    if not isinstance(data, dict):
+        return None, [f"body is a JSON {_kind(data)}, not an object"]
+    return data, [f"duplicate key {key!r}" for key in dict.fromkeys(duplicates)]
+
+
+def _check_fields(data: Mapping[str, Any], *, allow_extra: bool, documented: bool) -> list[str]:
+    problems = [f"missing field {name!r}" for name in ENVELOPE_FIELDS if name not in data]
+    if "success" in data:
+        if data["success"] is True:
+            problems.append("success is true: a success body, not an error")
+        elif data["success"] is not False:
+            problems.append(f"success must be the boolean false, got {_kind(data['success'])} {data['success']!r}")
+    if "error_code" in data:
+        code = data["error_code"]
+        if isinstance(code, bool) or not isinstance(code, int):
+            problems.append(f"error_code must be an integer, got {_kind(code)} {code!r}")
+        elif documented and code not in ERROR_CODES:
+            near = ", ".join(map(str, nearest_codes(code)))
+            problems.append(f"error_code {code} is not documented (nearest: {near})")
+    for name in ("error_message", "error_description", "error_id"):
+        if name in data and not isinstance(data[name], str):
+            problems.append(f"{name} must be a string, got {_kind(data[name])} {data[name]!r}")
+    error_id = data.get("error_id")
+    if isinstance(error_id, str) and not _ERROR_ID.fullmatch(error_id):
+        problems.append(f"error_id must be 32 lowercase hex characters, got {error_id!r}")
+    if not allow_extra:
+        extra = [key for key in data if key not in ENVELOPE_FIELDS]
+        problems.extend(f"unexpected field {key!r}" for key in extra)
+    return problems
+
+
+def parse_envelope(
+    body: bytes | str | Mapping[str, Any], *, allow_extra: bool = False, documented: bool = True
+) -> ErrorEnvelope:
+    """Parse *body* as a Cobo error envelope or raise `EnvelopeError` listing every defect.
+
+    ``allow_extra`` accepts fields beyond the five; ``documented=False`` accepts codes that are
+    not in the catalog (an integer is still required).
+    """
+    data, problems = _decode(body)
+    if data is not None:
+        problems += _check_fields(data, allow_extra=allow_extra, documented=documented)
+    if problems or data is None:
+        raise EnvelopeError(problems, body)
+    return ErrorEnvelope(data["error_code"], data["error_message"], data["error_id"], data["error_description"])
+
+
+def assert_cobo_error(
+    response: _ResponseLike | bytes | str | Mapping[str, Any],
+    code: int | ErrorCode | None = None,
+    *,
+    status: int | None = None,
+    message: str | None = None,
+    allow_extra: bool = False,
+) -> ErrorEnvelope:
+    """Assert that *response* is a well-formed Cobo error, optionally with *code*, *status*, *message*.
+
+    *response* may be an ``httpx.Response``, a ``requests.Response``, raw bytes, text or a
+    parsed mapping. Returns the parsed envelope; raises ``AssertionError`` saying what differs.
+    """
+    expected = None if code is None else error_code(code).code
+    if isinstance(response, (bytes, str, Mapping)):
+        body, actual_status = response, None
+    else:
+        body, actual_status = response.content, response.status_code
+    problems: list[str] = []
+    if status is not None and actual_status is not None and actual_status != status:
+        problems.append(f"HTTP status is {actual_status}, expected {status}")
+    try:
+        envelope = parse_envelope(body, allow_extra=allow_extra)
+    except EnvelopeError as exc:
+        raise AssertionError("\n".join([*problems, str(exc)])) from None
+    if expected is not None and envelope.code != expected:
+        problems.append(f"error_code is {envelope.code}, expected {expected} ({ERROR_CODES[expected].description})")
+    if message is not None and envelope.message != message:
+        problems.append(f"error_message is {envelope.message!r}, expected {message!r}")
+    if problems:
+        raise AssertionError("Cobo error differs:\n" + "\n".join(f"  - {p}" for p in problems))
+    return envelope

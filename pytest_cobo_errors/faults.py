@@ -1,0 +1,393 @@
+"""`CoboFaults`: declare faults, route intercepted requests to them, check how they were used.
+
+This is the object behind the ``cobo_fault`` fixture and the `cobo_faults` context manager.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from pytest_cobo_errors.catalog import ErrorCode
+from pytest_cobo_errors.hosts import COBO_BASE_URLS, BaseUrl, CapturedRequest, parse_base_url
+from pytest_cobo_errors.outcomes import (
+    NetworkFault,
+    Outcome,
+    OutcomeLike,
+    Reply,
+    as_outcome,
+    connect_error,
+    connect_timeout,
+    dropped_connection,
+    error,
+    gateway,
+    read_timeout,
+    success,
+)
+from pytest_cobo_errors.rules import Call, FaultRule, RuleBook, SequenceExhaustedError, UnmatchedRequestError
+from pytest_cobo_errors.transports import PASS_THROUGH, Decision, Transport, load, parse_transports
+
+__all__ = ["CoboFaults", "ServedHook", "cobo_faults"]
+
+ServedHook = Callable[[Outcome, "Reply | NetworkFault"], None]
+_COBO_ORIGINS = frozenset((b.scheme, b.host) for b in map(parse_base_url, COBO_BASE_URLS))
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _code_of(value: object) -> int | ErrorCode | None:
+    if isinstance(value, ErrorCode) or (isinstance(value, int) and not isinstance(value, bool) and value >= 1000):
+        return value
+    entry = getattr(value, "entry", None)
+    return entry if isinstance(entry, ErrorCode) else None
+
+
+class CoboFaults:
+    """Faults for one test: inject Cobo errors, gateway pages and network faults into HTTP traffic.
+
+    Each ``inject``-style method returns the `FaultRule` it declared, for inspection. Rules
+    apply to the Cobo base URLs unless given ``base_url=``; they are tried in declaration
+    order. A request no rule answers fails the test, and never reaches the network.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_urls: Iterable[str | BaseUrl] | None = None,
+        transports: str | Sequence[str] | None = None,
+        on_served: ServedHook | None = None,
+    ) -> None:
+        bases = tuple(parse_base_url(b) for b in (base_urls or COBO_BASE_URLS))
+        if not bases:
+            raise ValueError("base_urls must name at least one base URL")
+        self.base_urls: tuple[BaseUrl, ...] = bases
+        self.transport_names = parse_transports(transports)
+        self.book = RuleBook()
+        self.calls: list[Call] = []
+        self.allowed_hosts: set[str] = set()
+        self.signer: Any = None
+        self._on_served = on_served
+        self._transports: list[Transport] = []
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def start(self) -> None:
+        """Begin intercepting traffic on every chosen transport."""
+        if self._transports:
+            raise RuntimeError("these faults are already active")
+        try:
+            for name in self.transport_names:
+                transport = load(name)
+                transport.start(self.handle)
+                self._transports.append(transport)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Stop intercepting; the rules and calls stay readable."""
+        while self._transports:
+            self._transports.pop().stop()
+
+    def reset(self) -> None:
+        """Forget every rule and call (transports stay active)."""
+        self.book.clear()
+        self.calls.clear()
+
+    def problems(self) -> list[str]:
+        """Every problem with how the faults were used: unanswered requests, unused rules."""
+        return self.book.problems()
+
+    def verify(self) -> None:
+        """Raise AssertionError listing every problem `problems` finds."""
+        found = self.problems()
+        if found:
+            raise AssertionError("cobo_fault: " + "\n  ".join(["faults were not used as declared:", *found]))
+
+    @contextmanager
+    def example(self) -> Iterator[CoboFaults]:
+        """Scope rules and calls to one block, such as one Hypothesis example; verify at its end."""
+        self.reset()
+        try:
+            yield self
+        finally:
+            found = self.problems()
+            self.reset()
+        if found:
+            raise AssertionError("cobo_fault: " + "\n  ".join(["faults were not used as declared:", *found]))
+
+    # -- declaring --------------------------------------------------------------------------
+    def _rule(
+        self,
+        outcomes: Sequence[Outcome],
+        kind: str,
+        *,
+        method: str | None,
+        path: str | re.Pattern[str] | None,
+        base_url: str | Iterable[str] | None,
+        times: int | None = None,
+        optional: bool = False,
+        expect_calls: int | None = None,
+        repeat: bool = True,
+    ) -> FaultRule:
+        if base_url is None:
+            bases = self.base_urls
+        elif isinstance(base_url, str):
+            bases = (parse_base_url(base_url),)
+        else:
+            bases = tuple(parse_base_url(b) for b in base_url)
+        rule = FaultRule(
+            outcomes,
+            base_urls=bases,
+            method=method,
+            path=path,
+            repeat=repeat,
+            times=times,
+            optional=optional,
+            expect_calls=expect_calls,
+            kind=kind,
+        )
+        return self.book.add(rule)
+
+    def inject(
+        self,
+        fault: OutcomeLike,
+        *,
+        method: str | None = None,
+        path: str | re.Pattern[str] | None = None,
+        base_url: str | Iterable[str] | None = None,
+        status: int | None = None,
+        message: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        fields: Mapping[str, Any] | None = None,
+        omit: Iterable[str] = (),
+        times: int | None = None,
+        optional: bool = False,
+        expect_calls: int | None = None,
+    ) -> FaultRule:
+        """Answer matching requests with *fault*: an error code, a catalog entry or case, or an outcome.
+
+        ``status``, ``message``, ``headers``, ``fields`` and ``omit`` override the error body
+        (``status=200`` sends "200 with success: false"). ``times`` limits how many requests the
+        rule answers; ``expect_calls`` demands an exact count at the end of the test; otherwise
+        the rule must be used at least once unless ``optional=True``.
+        """
+        overrides = {"status": status, "message": message, "headers": headers, "fields": fields}
+        given = {k: v for k, v in overrides.items() if v is not None}
+        omit = tuple(omit)
+        code = _code_of(fault)
+        if code is not None:
+            outcome: Outcome = error(code, status=status, message=message, headers=headers, fields=fields, omit=omit)
+        elif given or omit:
+            raise TypeError(
+                f"{', '.join([*given, *(['omit'] if omit else [])])} override an error code's body; "
+                f"for {fault!r} build the outcome itself (gateway(...), respond(...))"
+            )
+        else:
+            outcome = as_outcome(fault)
+        return self._rule(
+            [outcome], "inject", method=method, path=path, base_url=base_url,
+            times=times, optional=optional, expect_calls=expect_calls,
+        )  # fmt: skip
+
+    def status(
+        self,
+        status: int,
+        *,
+        body: str | bytes = "html",
+        headers: Mapping[str, str] | None = None,
+        method: str | None = None,
+        path: str | re.Pattern[str] | None = None,
+        base_url: str | Iterable[str] | None = None,
+        times: int | None = None,
+        optional: bool = False,
+        expect_calls: int | None = None,
+    ) -> FaultRule:
+        """Answer with a bare HTTP *status* as a gateway sends it: ``body="html"``, ``"empty"`` or raw text."""
+        return self._rule(
+            [gateway(status, body=body, headers=headers)], "status", method=method, path=path,
+            base_url=base_url, times=times, optional=optional, expect_calls=expect_calls,
+        )  # fmt: skip
+
+    def network(
+        self,
+        kind: str,
+        *,
+        method: str | None = None,
+        path: str | re.Pattern[str] | None = None,
+        base_url: str | Iterable[str] | None = None,
+        times: int | None = None,
+        optional: bool = False,
+        expect_calls: int | None = None,
+    ) -> FaultRule:
+        """Fail matching requests below HTTP: ``"connect_timeout"``, ``"read_timeout"``,
+        ``"connect_error"`` or ``"dropped"`` (a body cut off mid-way)."""
+        makers = {
+            "connect_timeout": connect_timeout,
+            "read_timeout": read_timeout,
+            "connect_error": connect_error,
+            "dropped": dropped_connection,
+        }
+        if kind not in makers:
+            raise ValueError(f"unknown network fault {kind!r}; valid: {', '.join(makers)}")
+        return self._rule(
+            [makers[kind]()], "network", method=method, path=path, base_url=base_url,
+            times=times, optional=optional, expect_calls=expect_calls,
+        )  # fmt: skip
+
+    def sequence(
+        self,
+        outcomes: Iterable[OutcomeLike],
+        *,
+        repeat_last: bool = False,
+        method: str | None = None,
+        path: str | re.Pattern[str] | None = None,
+        base_url: str | Iterable[str] | None = None,
+        optional: bool = False,
+        expect_calls: int | None = None,
+    ) -> FaultRule:
+        """Answer successive matching requests with *outcomes*, in order.
+
+        Once every outcome is given, further requests fail with a clear
+        `SequenceExhaustedError` (or, with ``repeat_last=True``, get the last outcome again).
+        """
+        if isinstance(outcomes, (str, bytes)) or not isinstance(outcomes, Iterable):
+            raise TypeError(f"outcomes must be a list of codes or outcomes, got {outcomes!r}")
+        steps = [as_outcome(o) for o in outcomes]
+        if not steps:
+            raise ValueError("a sequence needs at least one outcome")
+        return self._rule(
+            steps, "sequence", method=method, path=path, base_url=base_url,
+            optional=optional, expect_calls=expect_calls, repeat=repeat_last,
+        )  # fmt: skip
+
+    def fail_then_succeed(
+        self,
+        fault: OutcomeLike,
+        *,
+        times: int = 1,
+        result: Any = None,
+        method: str | None = None,
+        path: str | re.Pattern[str] | None = None,
+        base_url: str | Iterable[str] | None = None,
+        optional: bool = False,
+        expect_calls: int | None = None,
+    ) -> FaultRule:
+        """Fail the first *times* matching requests with *fault*, then answer one with success.
+
+        The success body carries *result*. A request after that fails with a clear error, so a
+        client that retries more than it needs to is caught.
+        """
+        if isinstance(times, bool) or not isinstance(times, int) or times < 1:
+            raise ValueError(f"times must be a positive int, got {times!r}")
+        failure = as_outcome(fault)
+        return self._rule(
+            [*([failure] * times), success(result)], "fail_then_succeed", method=method, path=path,
+            base_url=base_url, optional=optional, expect_calls=expect_calls, repeat=False,
+        )  # fmt: skip
+
+    def succeed(
+        self,
+        result: Any = None,
+        *,
+        method: str | None = None,
+        path: str | re.Pattern[str] | None = None,
+        base_url: str | Iterable[str] | None = None,
+        times: int | None = None,
+        optional: bool = False,
+        expect_calls: int | None = None,
+    ) -> FaultRule:
+        """Answer matching requests normally: ``{"success": true, "result": result}``."""
+        return self._rule(
+            [success(result)], "succeed", method=method, path=path, base_url=base_url,
+            times=times, optional=optional, expect_calls=expect_calls,
+        )  # fmt: skip
+
+    def allow_host(self, *hosts: str) -> None:
+        """Let requests to *hosts* that no rule answers through to the real host (never a Cobo host)."""
+        for host in hosts:
+            if not isinstance(host, str) or not host or "/" in host:
+                raise ValueError(f"allow_host takes bare host names such as '127.0.0.1', got {host!r}")
+            if any(host == cobo_host for _, cobo_host in _COBO_ORIGINS):
+                raise ValueError(f"{host} is a real Cobo host: its traffic is never let through")
+            self.allowed_hosts.add(host.lower())
+
+    # -- answering --------------------------------------------------------------------------
+    def _is_protected(self, request: CapturedRequest) -> bool:
+        if (request.scheme, request.host) in _COBO_ORIGINS:
+            return True
+        return any(base.same_origin(request) for base in self.base_urls)
+
+    def handle(self, request: CapturedRequest) -> Decision:
+        """Decide the answer to one intercepted request (called by the transports)."""
+        book = self.book
+        with book.lock:
+            decided = book.decide(request)
+            if isinstance(decided, tuple):
+                rule, outcome = decided
+                reply = outcome.render()
+                if self.signer is not None and isinstance(reply, Reply):
+                    reply = self.signer.sign_reply(reply, outcome)
+                call = Call(request, outcome, reply)
+                book.record(rule, call)
+                self.calls.append(call)
+                if self._on_served is not None:
+                    self._on_served(outcome, reply)
+                return reply
+            if request.host.lower() in self.allowed_hosts and not self._is_protected(request):
+                return PASS_THROUGH
+            if not decided:
+                why = "no fault is declared"
+            elif self._is_protected(request):
+                why = "no rule matches"
+            else:
+                why = "no rule matches, and the host is not allowed through"
+            book.unmatched.append((request, why))
+        message = self._unmatched_message(request, decided)
+        if any(rule.exhausted and rule.mismatch(request) is None for rule in book.rules):
+            raise SequenceExhaustedError(message)
+        raise UnmatchedRequestError(message)
+
+    def _unmatched_message(self, request: CapturedRequest, reasons: list[str]) -> str:
+        lines = [f"cobo_fault: no rule answers {request.describe()} (via {request.transport})."]
+        if reasons:
+            lines += ["The declared rules, and why each did not answer:", *reasons]
+        else:
+            lines.append("No fault is declared in this test.")
+        if self._is_protected(request):
+            lines.append(
+                "It is a Cobo host, so it never reaches the network: declare a rule for it, e.g. "
+                f"cobo_fault.succeed(path={request.path!r})."
+            )
+        else:
+            lines.append(
+                f"Declare a rule for it, or let real traffic through with cobo_fault.allow_host({request.host!r})."
+            )
+        return "\n".join(lines)
+
+    def served_codes(self) -> list[int]:
+        """The Cobo error codes answered so far, in order."""
+        return [c.outcome.code for c in self.calls if c.outcome.code is not None]
+
+    def __repr__(self) -> str:
+        return f"<CoboFaults {len(self.book.rules)} rule(s), {len(self.calls)} call(s), via {'+'.join(self.transport_names)}>"
+
+
+@contextmanager
+def cobo_faults(
+    *,
+    base_urls: Iterable[str] | None = None,
+    transports: str | Sequence[str] | None = None,
+) -> Iterator[CoboFaults]:
+    """Intercept HTTP traffic for the duration of a ``with`` block; verify use at its end.
+
+    The same API as the ``cobo_fault`` fixture, for code outside a fixture: a Hypothesis
+    example, a plain script. When the block raises, that error wins and use is not verified.
+    """
+    faults = CoboFaults(base_urls=base_urls, transports=transports)
+    faults.start()
+    try:
+        yield faults
+    finally:
+        faults.stop()
+    faults.verify()

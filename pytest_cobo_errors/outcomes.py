@@ -1,0 +1,309 @@
+"""What a fault answers: Cobo errors, gateway pages, successes and network faults.
+
+An *outcome* is declared by a test and rendered, per request, into a transport-neutral
+`Reply` (status, headers, body) or a `NetworkFault`; each transport turns those into its own
+library's objects, so one declaration serves httpx and requests alike.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Union
+
+from pytest_cobo_errors.catalog import HTTP_STATUSES, ErrorCode, HttpStatus, error_code
+from pytest_cobo_errors.envelopes import build_envelope, success_envelope
+
+__all__ = [
+    "CoboError",
+    "GatewayPage",
+    "NetworkFault",
+    "Outcome",
+    "OutcomeLike",
+    "Reply",
+    "Respond",
+    "Success",
+    "as_outcome",
+    "connect_error",
+    "connect_timeout",
+    "dropped_connection",
+    "error",
+    "gateway",
+    "read_timeout",
+    "respond",
+    "success",
+]
+
+Headers = tuple[tuple[str, str], ...]
+_JSON: Headers = (("Content-Type", "application/json"),)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A rendered HTTP response. ``drop_after`` bytes into the body, the connection dies."""
+
+    status: int
+    headers: Headers
+    body: bytes
+    drop_after: int | None = None
+
+    def header(self, name: str) -> str | None:
+        """The first value of header *name* (case-insensitive), or None."""
+        lowered = name.lower()
+        return next((v for k, v in self.headers if k.lower() == lowered), None)
+
+
+NetworkFaultKind = Literal["connect_timeout", "read_timeout", "connect_error"]
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkFault:
+    """A request that never gets an HTTP response: a timeout or a refused connection."""
+
+    kind: NetworkFaultKind
+    code: None = field(default=None, init=False)
+    status: None = field(default=None, init=False)
+
+    @property
+    def label(self) -> str:
+        return self.kind.replace("_", " ")
+
+    def render(self) -> NetworkFault:
+        return self
+
+
+def _headers(extra: Mapping[str, str] | None, base: Headers = ()) -> Headers:
+    if not extra:
+        return base
+    names = {k.lower() for k in extra}
+    return tuple((k, v) for k, v in base if k.lower() not in names) + tuple(extra.items())
+
+
+def _dumps(body: Any) -> bytes:
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class CoboError:
+    """A Cobo error envelope for a documented code, at its default (or given) HTTP status."""
+
+    entry: ErrorCode
+    status: int
+    message: str | None = None
+    description: str | None = None
+    error_id: str | None = None
+    fields: Mapping[str, Any] | None = None
+    omit: Collection[str] = ()
+    headers: Mapping[str, str] | None = None
+
+    @property
+    def code(self) -> int:
+        return self.entry.code
+
+    @property
+    def label(self) -> str:
+        return f"error {self.entry.code} ({self.entry.message}) as HTTP {self.status}"
+
+    def render(self) -> Reply:
+        body = build_envelope(
+            self.entry,
+            message=self.message,
+            description=self.description,
+            error_id=self.error_id,
+            fields=self.fields,
+            omit=self.omit,
+        )
+        return Reply(self.status, _headers(self.headers, _JSON), _dumps(body))
+
+
+_GATEWAY_HTML = (
+    "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
+    "<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayPage:
+    """A bare HTTP status from a proxy: an HTML page or an empty body, no Cobo JSON."""
+
+    status: int
+    body: Literal["html", "empty"] | str | bytes = "html"
+    headers: Mapping[str, str] | None = None
+    code: None = field(default=None, init=False)
+
+    @property
+    def label(self) -> str:
+        kind = self.body if self.body in ("html", "empty") else "custom"
+        return f"HTTP {self.status} gateway page ({kind} body)"
+
+    def render(self) -> Reply:
+        if self.body == "empty":
+            return Reply(self.status, _headers(self.headers, (("Content-Length", "0"),)), b"")
+        if self.body == "html":
+            documented = HTTP_STATUSES.get(self.status)
+            reason = documented.description.split(" – ")[0] if documented else "Error"
+            page = _GATEWAY_HTML.format(status=self.status, reason=reason).encode()
+            return Reply(self.status, _headers(self.headers, (("Content-Type", "text/html"),)), page)
+        raw = self.body.encode() if isinstance(self.body, str) else self.body
+        return Reply(self.status, _headers(self.headers, (("Content-Type", "text/html"),)), raw)
+
+
+@dataclass(frozen=True, slots=True)
+class Success:
+    """A success body, ``{"success": true, "result": ...}``, for routes answered normally."""
+
+    result: Any = None
+    status: int = 200
+    headers: Mapping[str, str] | None = None
+    code: None = field(default=None, init=False)
+
+    @property
+    def label(self) -> str:
+        return f"success (HTTP {self.status})"
+
+    def render(self) -> Reply:
+        return Reply(self.status, _headers(self.headers, _JSON), _dumps(success_envelope(self.result)))
+
+
+@dataclass(frozen=True, slots=True)
+class Respond:
+    """Any raw response: status, body bytes and headers, exactly as given.
+
+    ``drop_after`` cuts the connection after that many body bytes (a connection dropped
+    mid-body). ``code`` names the Cobo code the body carries, for coverage, if any.
+    """
+
+    status: int
+    body: bytes = b""
+    headers: Mapping[str, str] | None = None
+    drop_after: int | None = None
+    code: int | None = None
+
+    @property
+    def label(self) -> str:
+        cut = f", dropped after {self.drop_after} bytes" if self.drop_after is not None else ""
+        return f"HTTP {self.status} with a {len(self.body)}-byte body{cut}"
+
+    def render(self) -> Reply:
+        return Reply(self.status, _headers(self.headers), self.body, self.drop_after)
+
+
+Outcome = Union[CoboError, GatewayPage, Success, Respond, NetworkFault]
+"""Anything a fault can answer."""
+
+OutcomeLike = Union[Outcome, int, ErrorCode, HttpStatus, Any]
+"""An outcome, or what `as_outcome` turns into one: a code, a status, a catalog entry, a case."""
+
+
+def _check_status(status: object) -> int:
+    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+        raise ValueError(f"status must be an HTTP status code from 100 to 599, got {status!r}")
+    return status
+
+
+def error(
+    code: int | ErrorCode,
+    *,
+    status: int | None = None,
+    message: str | None = None,
+    description: str | None = None,
+    error_id: str | None = None,
+    fields: Mapping[str, Any] | None = None,
+    omit: Collection[str] = (),
+    headers: Mapping[str, str] | None = None,
+) -> CoboError:
+    """A Cobo error for a documented *code*; ``status=200`` gives "200 with success: false"."""
+    entry = error_code(code)
+    build_envelope(entry, fields=fields, omit=omit)  # validates omit= now, not at request time
+    return CoboError(
+        entry,
+        entry.http_status if status is None else _check_status(status),
+        message,
+        description,
+        error_id,
+        fields,
+        tuple(omit),
+        headers,
+    )
+
+
+def gateway(
+    status: int | HttpStatus, *, body: Literal["html", "empty"] | str | bytes = "html", headers: Mapping[str, str] | None = None
+) -> GatewayPage:
+    """A bare HTTP *status* as a gateway sends it: ``body="html"`` (default), ``"empty"`` or raw text."""
+    value = status.status if isinstance(status, HttpStatus) else _check_status(status)
+    if not isinstance(body, (str, bytes)):
+        raise TypeError(f"body must be 'html', 'empty', str or bytes, got {type(body).__name__}")
+    return GatewayPage(value, body, headers)
+
+
+def success(result: Any = None, *, status: int = 200, headers: Mapping[str, str] | None = None) -> Success:
+    """A success answer carrying *result* (default ``{}``)."""
+    return Success(result, _check_status(status), headers)
+
+
+def respond(
+    status: int,
+    body: bytes | str = b"",
+    *,
+    headers: Mapping[str, str] | None = None,
+    code: int | None = None,
+) -> Respond:
+    """A raw response, body and headers exactly as given (for malformed bodies)."""
+    raw = body.encode("utf-8") if isinstance(body, str) else body
+    if not isinstance(raw, bytes):
+        raise TypeError(f"body must be bytes or str, got {type(body).__name__}")
+    return Respond(_check_status(status), raw, headers, None, code)
+
+
+def connect_timeout() -> NetworkFault:
+    """The connection is never established in time."""
+    return NetworkFault("connect_timeout")
+
+
+def read_timeout() -> NetworkFault:
+    """Connected, but no response arrives in time."""
+    return NetworkFault("read_timeout")
+
+
+def connect_error() -> NetworkFault:
+    """The connection is refused or reset before any response."""
+    return NetworkFault("connect_error")
+
+
+def dropped_connection(
+    code: int | ErrorCode = 1000, *, status: int | None = None, after: int | None = None
+) -> Respond:
+    """A response whose body is cut off mid-way (by default half-way into a *code* error body)."""
+    reply = error(code, status=status).render()
+    cut = len(reply.body) // 2 if after is None else after
+    if not 0 <= cut < len(reply.body):
+        raise ValueError(f"after must be from 0 to {len(reply.body) - 1} bytes, got {cut}")
+    return Respond(reply.status, reply.body, dict(reply.headers), cut, error_code(code).code)
+
+
+_OUTCOME_TYPES = (CoboError, GatewayPage, Success, Respond, NetworkFault)
+
+
+def as_outcome(value: object) -> Outcome:
+    """Turn *value* into an outcome: an int is an error code (or a documented status, 400-503)."""
+    if isinstance(value, _OUTCOME_TYPES):
+        return value
+    if isinstance(value, ErrorCode):
+        return error(value)
+    if isinstance(value, HttpStatus):
+        return gateway(value)
+    as_case = getattr(value, "outcome", None)
+    if callable(as_case):
+        result = as_case()
+        if isinstance(result, _OUTCOME_TYPES):
+            return result
+    if isinstance(value, int) and not isinstance(value, bool):
+        if 100 <= value <= 599:
+            return gateway(value)
+        return error(value)
+    raise TypeError(
+        f"cannot answer with {value!r}: give an error code (12007), an HTTP status (503), a catalog entry, "
+        "a cobo_error case, or an outcome such as error(...), gateway(...), success(...), connect_timeout()"
+    )

@@ -1,0 +1,235 @@
+"""Fault rules: which requests a rule answers, with what, and what it has seen.
+
+Rules are checked in the order they were declared; the first that matches and still has an
+outcome to give answers. Every decision can be explained, so a request nothing answers fails
+with the reason each rule declined it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pytest_cobo_errors.hosts import COBO_BASE_URLS, BaseUrl, CapturedRequest, glob_to_regex, parse_base_url
+from pytest_cobo_errors.outcomes import NetworkFault, Outcome, Reply
+
+__all__ = [
+    "Call",
+    "CoboFaultError",
+    "FaultRule",
+    "RuleBook",
+    "SequenceExhaustedError",
+    "UnmatchedRequestError",
+]
+
+_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+
+
+_COBO_BASES = frozenset(parse_base_url(u) for u in COBO_BASE_URLS)
+
+
+def _bases(bases: Sequence[BaseUrl]) -> str:
+    if set(bases) == _COBO_BASES:
+        return "the Cobo hosts"
+    return ", ".join(str(b) for b in bases)
+
+
+class CoboFaultError(AssertionError):
+    """A request the declared faults cannot answer. It fails the test, wherever it is raised."""
+
+
+class UnmatchedRequestError(CoboFaultError):
+    """No rule answers the request, and its host is not allowed through."""
+
+
+class SequenceExhaustedError(CoboFaultError):
+    """The rules that match have given every outcome they declared."""
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One request a rule answered, and what it answered with."""
+
+    request: CapturedRequest
+    outcome: Outcome
+    reply: Reply | NetworkFault
+
+
+class FaultRule:
+    """A declared fault: where it applies, the outcomes it gives, and the calls it received."""
+
+    def __init__(
+        self,
+        outcomes: Sequence[Outcome],
+        *,
+        base_urls: Sequence[BaseUrl],
+        method: str | None = None,
+        path: str | re.Pattern[str] | None = None,
+        repeat: bool = False,
+        times: int | None = None,
+        optional: bool = False,
+        expect_calls: int | None = None,
+        kind: str = "inject",
+    ) -> None:
+        if not outcomes:
+            raise ValueError("a fault needs at least one outcome")
+        if method is not None:
+            if not isinstance(method, str) or method.upper() not in _METHODS:
+                raise ValueError(f"method must be one of {', '.join(sorted(_METHODS))}, got {method!r}")
+            method = method.upper()
+        if path is not None and not isinstance(path, (str, re.Pattern)):
+            raise TypeError(f"path must be a str ('/v1/custody/*' globs) or a compiled regex, got {path!r}")
+        if isinstance(path, str) and not path.startswith("/"):
+            raise ValueError(f"path must start with '/', got {path!r}")
+        for name, value in (("times", times), ("expect_calls", expect_calls)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+        self.outcomes = tuple(outcomes)
+        self.base_urls = tuple(base_urls)
+        self.method = method
+        self.path = path
+        self._path_regex = glob_to_regex(path) if isinstance(path, str) and "*" in path else None
+        self.repeat = repeat
+        self.times = times
+        self.optional = optional
+        self.expect_calls = expect_calls
+        self.kind = kind
+        self.calls: list[Call] = []
+
+    # -- what it answers --------------------------------------------------------------------
+    @property
+    def capacity(self) -> int | None:
+        """How many requests this rule can answer in all, or None for unlimited."""
+        if self.times is not None:
+            return self.times
+        return None if self.repeat else len(self.outcomes)
+
+    @property
+    def exhausted(self) -> bool:
+        return self.capacity is not None and len(self.calls) >= self.capacity
+
+    def mismatch(self, request: CapturedRequest) -> str | None:
+        """Why this rule does not apply to *request*, or None if it does."""
+        if self.method is not None and request.method != self.method:
+            return f"method {request.method} is not {self.method}"
+        relative = [p for p in (base.relative_path(request) for base in self.base_urls) if p is not None]
+        if not relative:
+            return f"{request.scheme}://{request.host}:{request.port} is not under {_bases(self.base_urls)}"
+        if self.path is None:
+            return None
+        for path in relative:
+            if isinstance(self.path, re.Pattern):
+                if self.path.fullmatch(path):
+                    return None
+            elif self._path_regex is not None:
+                if self._path_regex.fullmatch(path):
+                    return None
+            elif path == self.path:
+                return None
+        shown = self.path.pattern if isinstance(self.path, re.Pattern) else self.path
+        return f"path {relative[0]!r} does not match {shown!r}"
+
+    def take(self) -> Outcome:
+        """The outcome for the next call (the caller holds the book's lock)."""
+        return self.outcomes[min(len(self.calls), len(self.outcomes) - 1)]
+
+    # -- inspection -------------------------------------------------------------------------
+    @property
+    def call_count(self) -> int:
+        return len(self.calls)
+
+    @property
+    def called(self) -> bool:
+        return bool(self.calls)
+
+    def assert_called(self) -> None:
+        """Assert this fault answered at least one request."""
+        if not self.calls:
+            raise AssertionError(f"{self} was never called")
+
+    def assert_called_once(self) -> None:
+        """Assert this fault answered exactly one request."""
+        self.assert_called_times(1)
+
+    def assert_called_times(self, n: int) -> None:
+        """Assert this fault answered exactly *n* requests."""
+        if len(self.calls) != n:
+            raise AssertionError(f"{self} was called {len(self.calls)} time(s), expected {n}{self._calls_listing()}")
+
+    def assert_not_called(self) -> None:
+        """Assert this fault answered no request."""
+        self.assert_called_times(0)
+
+    def problems(self) -> list[str]:
+        """What is wrong with this rule's use, checked when the test ends."""
+        count = len(self.calls)
+        if self.expect_calls is not None and count != self.expect_calls:
+            return [f"{self} was called {count} time(s), expected exactly {self.expect_calls}{self._calls_listing()}"]
+        if self.expect_calls is None and not self.optional and count == 0:
+            return [f"{self} was never called (pass optional=True if that is fine)"]
+        return []
+
+    def _calls_listing(self) -> str:
+        return "".join(f"\n      call {i}: {c.request.describe()} -> {c.outcome.label}" for i, c in enumerate(self.calls, 1))
+
+    def __str__(self) -> str:
+        where = " ".join(
+            part
+            for part in (
+                self.method or "any method",
+                (self.path.pattern if isinstance(self.path, re.Pattern) else self.path) or "any path",
+                "on " + _bases(self.base_urls),
+            )
+        )
+        answers = ", then ".join(o.label for o in self.outcomes)
+        if self.repeat and self.times is None:
+            answers += " (every time)" if len(self.outcomes) == 1 else " (last repeats)"
+        elif self.times is not None:
+            answers += f" ({self.times} time(s))"
+        return f"cobo_fault.{self.kind}: {answers}, for {where}"
+
+    __repr__ = __str__
+
+
+class RuleBook:
+    """The ordered rules of one test (or one `cobo_faults` block) and the decisions they make."""
+
+    def __init__(self) -> None:
+        self.rules: list[FaultRule] = []
+        self.unmatched: list[tuple[CapturedRequest, str]] = []
+        self.lock = threading.Lock()
+
+    def add(self, rule: FaultRule) -> FaultRule:
+        with self.lock:
+            self.rules.append(rule)
+        return rule
+
+    def clear(self) -> None:
+        with self.lock:
+            self.rules.clear()
+            self.unmatched.clear()
+
+    def decide(self, request: CapturedRequest) -> tuple[FaultRule, Outcome] | list[str]:
+        """The rule and outcome answering *request*, or why each rule declined (under the lock)."""
+        reasons: list[str] = []
+        for index, rule in enumerate(self.rules, 1):
+            why = rule.mismatch(request)
+            if why is None and rule.exhausted:
+                why = f"matches, but already gave all {rule.capacity} declared outcome(s)"
+            if why is None:
+                return rule, rule.take()
+            reasons.append(f"  {index}. {rule}\n     -> {why}")
+        return reasons
+
+    def record(self, rule: FaultRule, call: Call) -> None:
+        rule.calls.append(call)
+
+    def problems(self) -> list[str]:
+        problems = [
+            f"request answered by no rule: {request.describe()}: {why}" for request, why in self.unmatched
+        ]
+        for rule in self.rules:
+            problems.extend(rule.problems())
+        return problems

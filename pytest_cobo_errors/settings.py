@@ -1,0 +1,84 @@
+"""The plugin's options, read once from the command line and ini file, validated as usage errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from pytest_cobo_errors.hosts import BaseUrl, parse_base_url
+from pytest_cobo_errors.selection import CodeFilter, PatternError, parse_filter
+from pytest_cobo_errors.transports import parse_transports
+
+__all__ = ["OPTIONS", "Settings", "add_options", "read_settings"]
+
+# (flag, ini name, ini type, metavar, help); the ini twin is used when the flag is absent.
+OPTIONS = (
+    ("--cobo-base-url", "cobo_base_url", "linelist", "URL",
+     "base URL(s) cobo_fault rules answer for by default (repeatable); default: the Cobo hosts"),
+    ("--cobo-transports", "cobo_transports", "string", "NAMES",
+     "HTTP libraries to intercept: 'auto' (every installed one), 'httpx', 'requests' or 'httpx,requests'"),
+    ("--cobo-codes", "cobo_codes", "string", "PATTERNS",
+     "run only the @cobo_error_cases cases matching PATTERNS, e.g. '12xxx', '1000-1011', '!1070', 'http:429'"),
+    ("--cobo-coverage", "cobo_coverage", "bool", "",
+     "report which documented codes and statuses the tests exercised"),
+    ("--cobo-coverage-fail-under", "cobo_coverage_fail_under", "string", "PERCENT",
+     "fail the run if fewer than PERCENT of documented codes and statuses were exercised"),
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    base_urls: tuple[BaseUrl, ...] | None
+    transports: tuple[str, ...]
+    codes: CodeFilter | None
+    coverage: bool
+    fail_under: float | None
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("cobo", "Cobo error testing (pytest-cobo-errors)")
+    for flag, ini, kind, metavar, text in OPTIONS:
+        if kind == "bool":
+            group.addoption(flag, action="store_true", default=None, dest=ini, help=text)
+        else:
+            action = "append" if kind == "linelist" else "store"
+            group.addoption(flag, action=action, default=None, dest=ini, metavar=metavar, help=text)
+        parser.addini(ini, help=text, type=kind, default=None if kind != "bool" else False)
+
+
+def _value(config: pytest.Config, name: str) -> object:
+    given = config.getoption(name)
+    return given if given is not None else config.getini(name)
+
+
+def read_settings(config: pytest.Config) -> Settings:
+    """Validate every option now, so a bad value is a usage error (exit 4), not a traceback."""
+    raw_bases = _value(config, "cobo_base_url") or []
+    try:
+        bases = tuple(parse_base_url(b) for b in raw_bases) or None  # type: ignore[attr-defined]
+    except (TypeError, ValueError) as exc:
+        raise pytest.UsageError(f"--cobo-base-url / cobo_base_url: {exc}") from None
+    try:
+        transports = parse_transports(_value(config, "cobo_transports") or "auto")
+    except (TypeError, ValueError) as exc:
+        raise pytest.UsageError(f"--cobo-transports / cobo_transports: {exc}") from None
+    codes_text = _value(config, "cobo_codes")
+    try:
+        codes = parse_filter(str(codes_text)) if codes_text else None
+    except (PatternError, TypeError) as exc:
+        raise pytest.UsageError(f"--cobo-codes / cobo_codes: {exc}") from None
+    fail_under_text = _value(config, "cobo_coverage_fail_under")
+    fail_under = None
+    if fail_under_text not in (None, ""):
+        try:
+            fail_under = float(str(fail_under_text).rstrip("%"))
+        except ValueError:
+            fail_under = -1.0
+        if not 0 <= fail_under <= 100:
+            raise pytest.UsageError(
+                f"--cobo-coverage-fail-under / cobo_coverage_fail_under: expected a percentage from 0 to 100, "
+                f"got {fail_under_text!r}"
+            )
+    coverage = bool(_value(config, "cobo_coverage")) or fail_under is not None
+    return Settings(bases, transports, codes, coverage, fail_under)
