@@ -98,13 +98,16 @@ class CoboErrorCase:
         __tracebackhide__ = True
         expected = self.expected
         self._expectation()
+        raised: Exception | None = None
         try:
             result = func(*args, **kwargs)
         except Exception as exc:
+            raised = exc
+        if raised is not None:  # checked outside the handler, so the failure is not chained to it
             if isinstance(expected, type) and not issubclass(expected, BaseException):
-                self._fail(f"but the call raised {exc!r}")
-            self.check(exc)
-            return exc
+                self._fail(f"but the call raised {raised!r}")
+            self.check(raised)
+            return raised
         if isinstance(expected, type) and issubclass(expected, BaseException):
             self._fail(f"but the call returned {result!r} without raising")
         self.check(result)
@@ -157,7 +160,9 @@ def _entries(
         e for e in ERROR_CODES.values() if family is None or e.family == family
     ]
     if codes is not None:
-        chosen = _as_filter(codes, "codes=").select(chosen)
+        # an empty list means "no codes" (e.g. only statuses), not "no filter"
+        is_empty = isinstance(codes, (list, tuple, set, frozenset)) and not codes
+        chosen = [] if is_empty else _as_filter(codes, "codes=").select(chosen)
     if statuses is True:
         chosen += HTTP_STATUSES.values()
     elif statuses is not False:

@@ -104,6 +104,28 @@ class CoboFaults:
         if found:
             raise AssertionError("cobo_fault: " + "\n  ".join(["faults were not used as declared:", *found]))
 
+    @property
+    def unmatched(self) -> list[CapturedRequest]:
+        """The requests no rule answered, so far."""
+        return [request for request, _ in self.book.unmatched]
+
+    @contextmanager
+    def expect_unmatched(self) -> Iterator[list[CapturedRequest]]:
+        """Assert the block sends at least one request no rule answers, and accept it.
+
+        For tests that provoke the failure on purpose, e.g. a client retrying past the end
+        of a sequence; those requests then no longer fail the test at teardown.
+        """
+        before = len(self.book.unmatched)
+        caught: list[CapturedRequest] = []
+        yield caught
+        with self.book.lock:
+            new = self.book.unmatched[before:]
+            del self.book.unmatched[before:]
+        if not new:
+            raise AssertionError("cobo_fault.expect_unmatched(): every request in the block was answered by a rule")
+        caught.extend(request for request, _ in new)
+
     @contextmanager
     def example(self) -> Iterator[CoboFaults]:
         """Scope rules and calls to one block, such as one Hypothesis example; verify at its end."""
@@ -336,7 +358,10 @@ class CoboFaults:
                 return reply
             if request.host.lower() in self.allowed_hosts and not self._is_protected(request):
                 return PASS_THROUGH
-            if not decided:
+            exhausted = any(rule.exhausted and rule.mismatch(request) is None for rule in book.rules)
+            if exhausted:
+                why = "every matching rule had already given all its outcomes"
+            elif not decided:
                 why = "no fault is declared"
             elif self._is_protected(request):
                 why = "no rule matches"
@@ -344,9 +369,7 @@ class CoboFaults:
                 why = "no rule matches, and the host is not allowed through"
             book.unmatched.append((request, why))
         message = self._unmatched_message(request, decided)
-        if any(rule.exhausted and rule.mismatch(request) is None for rule in book.rules):
-            raise SequenceExhaustedError(message)
-        raise UnmatchedRequestError(message)
+        raise (SequenceExhaustedError if exhausted else UnmatchedRequestError)(message)
 
     def _unmatched_message(self, request: CapturedRequest, reasons: list[str]) -> str:
         lines = [f"cobo_fault: no rule answers {request.describe()} (via {request.transport})."]
