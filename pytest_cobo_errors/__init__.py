@@ -45,6 +45,7 @@ from pytest_cobo_errors.rules import (
     UnmatchedRequestError,
 )
 from pytest_cobo_errors.selection import CodeFilter, PatternError, parse_filter
+from pytest_cobo_errors.signing import SigningUnavailableError, TestKey, signed
 
 __all__ = [
     "COBO_BASE_URLS",
@@ -63,6 +64,8 @@ __all__ = [
     "HttpStatus",
     "PatternError",
     "SequenceExhaustedError",
+    "SigningUnavailableError",
+    "TestKey",
     "UnknownCodeError",
     "UnmatchedRequestError",
     "assert_cobo_error",
@@ -80,6 +83,7 @@ __all__ = [
     "parse_filter",
     "read_timeout",
     "respond",
+    "signed",
     "success",
     "success_envelope",
 ]

@@ -156,9 +156,7 @@ def _entries(
 ) -> list[ErrorCode | HttpStatus]:
     if family not in (None, "1", "12"):
         raise ValueError(f"family must be '1' or '12' (or None for both), got {family!r}")
-    chosen: list[ErrorCode | HttpStatus] = [
-        e for e in ERROR_CODES.values() if family is None or e.family == family
-    ]
+    chosen: list[ErrorCode | HttpStatus] = [e for e in ERROR_CODES.values() if family is None or e.family == family]
     if codes is not None:
         # an empty list means "no codes" (e.g. only statuses), not "no filter"
         is_empty = isinstance(codes, (list, tuple, set, frozenset)) and not codes
@@ -212,7 +210,7 @@ def build_cases(
         return [CoboErrorCase(e) for e in entries]
     table = _expectations(expect)
     cases = [_resolve(e, table) for e in entries]
-    missing = [e for e, c in zip(entries, cases) if c is None]
+    missing = [e for e, c in zip(entries, cases, strict=True) if c is None]
     if missing:
         listed = ", ".join(case_key(e) for e in missing)
         raise ValueError(f"expect= has no entry for {listed}: add them, a pattern such as '12xxx', or '*'")
@@ -258,8 +256,7 @@ def cobo_error_cases(
         raise ValueError(f"argname must be a Python identifier, got {argname!r}")
     cases = build_cases(family=family, codes=codes, exclude=exclude, statuses=statuses, expect=expect)
     params = [
-        pytest.param(case, id=case.id, marks=getattr(pytest.mark, CASE_MARKER)(case_key(case.entry)))
-        for case in cases
+        pytest.param(case, id=case.id, marks=getattr(pytest.mark, CASE_MARKER)(case_key(case.entry))) for case in cases
     ]
     mark = pytest.mark.parametrize(argname, params)
     if func is None:

@@ -216,9 +216,7 @@ def http_status(status: int | HttpStatus) -> HttpStatus:
         return HTTP_STATUSES[status]
     except KeyError:
         valid = ", ".join(str(s) for s in HTTP_STATUSES)
-        raise UnknownCodeError(
-            f"{status} is not a documented Cobo HTTP status; documented: {valid}"
-        ) from None
+        raise UnknownCodeError(f"{status} is not a documented Cobo HTTP status; documented: {valid}") from None
 
 
 def iter_entries() -> Iterator[ErrorCode | HttpStatus]:

@@ -26,8 +26,9 @@ class ErrorCoverage:
             self.statuses.add(entry.status)
 
     def record_served(self, outcome: Outcome, reply: Reply | NetworkFault) -> None:
-        if outcome.code in ERROR_CODES:
-            self.codes.add(outcome.code)
+        code = outcome.code
+        if code is not None and code in ERROR_CODES:
+            self.codes.add(code)
         if isinstance(reply, Reply) and reply.status in HTTP_STATUSES:
             self.statuses.add(reply.status)
 
@@ -47,8 +48,7 @@ class ErrorCoverage:
     def report(self, *, fail_under: float | None = None) -> list[str]:
         """The terminal summary: totals, then what no test exercised, one per line."""
         lines = [
-            f"error codes   {len(self.codes):>2}/{len(ERROR_CODES)} exercised"
-            + _families(self.codes),
+            f"error codes   {len(self.codes):>2}/{len(ERROR_CODES)} exercised" + _families(self.codes),
             f"HTTP statuses {len(self.statuses):>2}/{len(HTTP_STATUSES)} exercised",
             f"total         {self.percent:.1f}% of {_TOTAL} documented codes and statuses"
             + ("" if fail_under is None else f" (required: {fail_under:g}%)"),

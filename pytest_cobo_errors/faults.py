@@ -27,6 +27,7 @@ from pytest_cobo_errors.outcomes import (
     success,
 )
 from pytest_cobo_errors.rules import Call, FaultRule, RuleBook, SequenceExhaustedError, UnmatchedRequestError
+from pytest_cobo_errors.signing import TestKey, session_key
 from pytest_cobo_errors.transports import PASS_THROUGH, Decision, Transport, load, parse_transports
 
 __all__ = ["CoboFaults", "ServedHook", "cobo_faults"]
@@ -244,7 +245,7 @@ class CoboFaults:
     ) -> FaultRule:
         """Fail matching requests below HTTP: ``"connect_timeout"``, ``"read_timeout"``,
         ``"connect_error"`` or ``"dropped"`` (a body cut off mid-way)."""
-        makers = {
+        makers: dict[str, Callable[[], Outcome]] = {
             "connect_timeout": connect_timeout,
             "read_timeout": read_timeout,
             "connect_error": connect_error,
@@ -393,7 +394,22 @@ class CoboFaults:
         return [c.outcome.code for c in self.calls if c.outcome.code is not None]
 
     def __repr__(self) -> str:
-        return f"<CoboFaults {len(self.book.rules)} rule(s), {len(self.calls)} call(s), via {'+'.join(self.transport_names)}>"
+        via = "+".join(self.transport_names)
+        return f"<CoboFaults {len(self.book.rules)} rule(s), {len(self.calls)} call(s), via {via}>"
+
+    def sign_responses(self, key: TestKey | None = None) -> TestKey:
+        """Sign every Cobo answer from now on as Cobo signs its responses, and return the signing key.
+
+        Configure the client with ``key.public_key_hex`` as Cobo's public key (the SDK's
+        ``Env(host, coboPub)``). *key* defaults to the session's test key, the one the
+        ``cobo_signing_key`` fixture gives. Gateway pages stay unsigned; `signed` outcomes
+        inject forged signatures. Needs ``pip install 'pytest-cobo-errors[signing]'``.
+        """
+        if key is not None and not isinstance(key, TestKey):
+            raise TypeError(f"key must be a TestKey (e.g. the cobo_signing_key fixture), got {type(key).__name__}")
+        signer = session_key() if key is None else key
+        self.signer = signer
+        return signer
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from pytest_cobo_errors.catalog import HTTP_STATUSES, ErrorCode, HttpStatus, error_code
 from pytest_cobo_errors.envelopes import build_envelope, success_envelope
@@ -189,10 +189,10 @@ class Respond:
         return Reply(self.status, _headers(self.headers), self.body, self.drop_after)
 
 
-Outcome = Union[CoboError, GatewayPage, Success, Respond, NetworkFault]
+Outcome = CoboError | GatewayPage | Success | Respond | NetworkFault
 """Anything a fault can answer."""
 
-OutcomeLike = Union[Outcome, int, ErrorCode, HttpStatus, Any]
+OutcomeLike = Outcome | int | ErrorCode | HttpStatus | Any
 """An outcome, or what `as_outcome` turns into one: a code, a status, a catalog entry, a case."""
 
 
@@ -229,7 +229,10 @@ def error(
 
 
 def gateway(
-    status: int | HttpStatus, *, body: Literal["html", "empty"] | str | bytes = "html", headers: Mapping[str, str] | None = None
+    status: int | HttpStatus,
+    *,
+    body: Literal["html", "empty"] | str | bytes = "html",
+    headers: Mapping[str, str] | None = None,
 ) -> GatewayPage:
     """A bare HTTP *status* as a gateway sends it: ``body="html"`` (default), ``"empty"`` or raw text."""
     value = status.status if isinstance(status, HttpStatus) else _check_status(status)
@@ -272,9 +275,7 @@ def connect_error() -> NetworkFault:
     return NetworkFault("connect_error")
 
 
-def dropped_connection(
-    code: int | ErrorCode = 1000, *, status: int | None = None, after: int | None = None
-) -> Respond:
+def dropped_connection(code: int | ErrorCode = 1000, *, status: int | None = None, after: int | None = None) -> Respond:
     """A response whose body is cut off mid-way (by default half-way into a *code* error body)."""
     reply = error(code, status=status).render()
     cut = len(reply.body) // 2 if after is None else after

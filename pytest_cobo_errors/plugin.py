@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ from pytest_cobo_errors.catalog import ERROR_CODES, HTTP_STATUSES, iter_entries
 from pytest_cobo_errors.coverage import ErrorCoverage
 from pytest_cobo_errors.faults import CoboFaults
 from pytest_cobo_errors.settings import Settings, add_options, read_settings
+from pytest_cobo_errors.signing import SigningUnavailableError, TestKey, session_key
 
 SETTINGS = pytest.StashKey[Settings]()
 COVERAGE = pytest.StashKey[ErrorCoverage]()
@@ -72,7 +73,9 @@ def _entry(key: str) -> Any:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report: pytest.TestReport = yield
     if report.when == "call" and report.failed:
         # the cobo_fault teardown reads this, so "unused fault" errors don't pile onto a failure
@@ -158,3 +161,18 @@ def cobo_fault(request: pytest.FixtureRequest) -> Iterator[CoboFaults]:
     problems = faults.problems()
     if problems:
         pytest.fail("cobo_fault: " + "\n  ".join(["faults were not used as declared:", *problems]), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def cobo_signing_key() -> TestKey:
+    """The session's secp256k1 test key, which signs injected Cobo responses as Cobo signs real ones.
+
+    Hand a client its public half where it takes Cobo's public key, e.g. the SDK's
+    ``Env(host, coboPub=cobo_signing_key.public_key_hex)``, and turn signing on with
+    ``cobo_fault.sign_responses(cobo_signing_key)``. One key per test process; it needs the
+    ``signing`` extra (``pip install 'pytest-cobo-errors[signing]'``).
+    """
+    try:
+        return session_key()
+    except SigningUnavailableError as exc:
+        pytest.fail(str(exc), pytrace=False)

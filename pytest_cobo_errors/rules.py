@@ -172,7 +172,9 @@ class FaultRule:
         return []
 
     def _calls_listing(self) -> str:
-        return "".join(f"\n      call {i}: {c.request.describe()} -> {c.outcome.label}" for i, c in enumerate(self.calls, 1))
+        return "".join(
+            f"\n      call {i}: {c.request.describe()} -> {c.outcome.label}" for i, c in enumerate(self.calls, 1)
+        )
 
     def __str__(self) -> str:
         where = " ".join(
@@ -227,9 +229,7 @@ class RuleBook:
         rule.calls.append(call)
 
     def problems(self) -> list[str]:
-        problems = [
-            f"request answered by no rule: {request.describe()}: {why}" for request, why in self.unmatched
-        ]
+        problems = [f"request answered by no rule: {request.describe()}: {why}" for request, why in self.unmatched]
         for rule in self.rules:
             problems.extend(rule.problems())
         return problems

@@ -1,8 +1,8 @@
 """Code patterns: the small language of ``--cobo-codes`` and of expectation tables.
 
 ``12007`` a code; ``12xxx`` / ``1xxx`` a wildcard (``x`` is one digit, so ``1xxx`` is the
-four-digit codes only); ``12000-12016`` an inclusive range; ``http:429`` an HTTP status (the
-bare status case and every code whose default status it is); ``*`` everything; ``!term``
+four-digit codes only); ``12000-12016`` an inclusive range; ``http:429`` the bare HTTP status
+case (a gateway page, not the codes whose default status is 429); ``*`` everything; ``!term``
 excludes. Every term must match at least one documented code or status.
 """
 
@@ -45,8 +45,7 @@ class CodePattern:
         if self.kind == "all":
             return True
         if self.kind == "http":
-            status = entry.status if isinstance(entry, HttpStatus) else entry.http_status
-            return status == self.low
+            return isinstance(entry, HttpStatus) and entry.status == self.low
         if isinstance(entry, HttpStatus):
             return False
         if self.regex is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import pytest
 
@@ -13,7 +14,8 @@ from pytest_cobo_errors.transports import parse_transports
 __all__ = ["OPTIONS", "Settings", "add_options", "read_settings"]
 
 # (flag, ini name, ini type, metavar, help); the ini twin is used when the flag is absent.
-OPTIONS = (
+IniType = Literal["string", "linelist", "bool"]
+OPTIONS: tuple[tuple[str, str, IniType, str, str], ...] = (
     ("--cobo-base-url", "cobo_base_url", "linelist", "URL",
      "base URL(s) cobo_fault rules answer for by default (repeatable); default: the Cobo hosts"),
     ("--cobo-transports", "cobo_transports", "string", "NAMES",

@@ -91,7 +91,7 @@ def test_unknown_code_names_the_nearest_documented_ones() -> None:
 
 
 def test_unknown_status_lists_the_documented_ones() -> None:
-    with pytest.raises(UnknownCodeError, match="418 .* documented: 400, 401, 403, 404, 405, 406, 429, 500, 502, 503"):
+    with pytest.raises(UnknownCodeError, match=r"418 .* documented: 400, 401, 403, 404, 405, 406, 429, 500, 502, 503"):
         http_status(418)
 
 

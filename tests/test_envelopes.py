@@ -99,7 +99,9 @@ def test_assert_cobo_error_checks_code_status_and_message_of_a_response() -> Non
     response = httpx.Response(400, json=build_envelope(12007))
     envelope = assert_cobo_error(response, code=12007, status=400)
     assert envelope.message == "Insufficient balance"
-    with pytest.raises(AssertionError, match=r"HTTP status is 400, expected 429\n  - error_code is 12007, expected 1010"):
+    with pytest.raises(
+        AssertionError, match=r"HTTP status is 400, expected 429\n  - error_code is 12007, expected 1010"
+    ):
         assert_cobo_error(response, code=1010, status=429)
     with pytest.raises(AssertionError, match="error_message is 'Insufficient balance', expected 'nope'"):
         assert_cobo_error(response, message="nope")

@@ -32,7 +32,10 @@ def test_bare_decorator_runs_once_per_documented_code_with_readable_sorted_ids(p
     result = pytester.runpytest("--collect-only", "-q")
     lines = [line for line in result.outlines if "::" in line]
     assert len(lines) == 41
-    assert lines[0] == "test_bare_decorator_runs_once_per_documented_code_with_readable_sorted_ids.py::test_code[1000-unknown-internal-error]"
+    assert (
+        lines[0]
+        == "test_bare_decorator_runs_once_per_documented_code_with_readable_sorted_ids.py::test_code[1000-unknown-internal-error]"
+    )
     assert lines[-1].endswith("[12203-unsupported-transfer-from-staking-wallet]")
     assert [line.split("::")[1] for line in lines[25:27]] == [
         "test_code[12007-insufficient-balance]",
@@ -47,7 +50,10 @@ def test_selection_by_family_codes_statuses_and_exclusion() -> None:
     assert len(_ids(family="1")) == 18
     assert _ids(codes=[12007, "1010"]) == ["1010-the-request-is-too-frequent", "12007-insufficient-balance"]
     assert _ids(codes="12000-12002", exclude=[12001]) == ["12000-signature-headers-missing", "12002-coin-not-supported"]
-    assert _ids(family="12", codes="120xx", exclude=["1200x", "1201x"]) == ["12021-duplicated-signature", "12022-blockchain-node-api-call-error"]
+    assert _ids(family="12", codes="120xx", exclude=["1200x", "1201x"]) == [
+        "12021-duplicated-signature",
+        "12022-blockchain-node-api-call-error",
+    ]
     assert _ids(codes=[], statuses=[429, 503]) == ["http-429-too-many-requests", "http-503-service-unavailable"]
     assert len(_ids(statuses=True)) == 51
 
@@ -56,7 +62,11 @@ def test_selection_by_family_codes_statuses_and_exclusion() -> None:
     ("kwargs", "error", "message"),
     [
         ({"family": "2"}, ValueError, "family must be '1' or '12'"),
-        ({"codes": [12017]}, PatternError, "'12017' is not a documented Cobo error code (nearest: 12014, 12015, 12016)"),
+        (
+            {"codes": [12017]},
+            PatternError,
+            "'12017' is not a documented Cobo error code (nearest: 12014, 12015, 12016)",
+        ),
         ({"codes": [True]}, TypeError, "codes= takes codes (12007) or patterns ('12xxx'), got True"),
         ({"codes": 3.5}, TypeError, "codes= takes a code, a pattern"),
         ({"statuses": [418]}, PatternError, "'http:418': not a documented HTTP status"),
@@ -174,17 +184,28 @@ def test_an_expectation_table_checks_every_code_and_names_the_failure(pytester: 
     result.assert_outcomes(passed=4, failed=3)
     result.stdout.re_match_lines(
         [
-            _literal("12009-duplicate-withdraw-request-id (Duplicate withdraw request id): expected KeyError (from expect['12009']), got ApiError(12009)"),
-            _literal("1000-unknown-internal-error (Unknown internal error – Please contact Cobo): expected ApiError (from expect['1xxx']), but the block raised nothing"),
-            _literal("1010-the-request-is-too-frequent (The request is too frequent): expected <lambda> (from expect['1010']), got 'later'"),
+            _literal(
+                "12009-duplicate-withdraw-request-id (Duplicate withdraw request id): expected KeyError (from expect['12009']), got ApiError(12009)"
+            ),
+            _literal(
+                "1000-unknown-internal-error (Unknown internal error – Please contact Cobo): expected ApiError (from expect['1xxx']), but the block raised nothing"
+            ),
+            _literal(
+                "1010-the-request-is-too-frequent (The request is too frequent): expected <lambda> (from expect['1010']), got 'later'"
+            ),
         ]
     )
 
 
 def test_the_most_specific_expectation_wins() -> None:
-    cases = build_cases(codes="12007,12009,1010", expect={"*": "any", "12xxx": "twelve", "12007": "exact", "http:429": "rate"})
-    assert {case.code: (case.expected, case.expected_from) for case in cases} == {
-        1010: ("rate", "http:429"),
-        12007: ("exact", "12007"),
-        12009: ("twelve", "12xxx"),
+    cases = build_cases(
+        codes="12007,12009,1010",
+        statuses=[429],
+        expect={"*": "any", "12xxx": "twelve", "12007": "exact", "http:429": "gateway"},
+    )
+    assert {case.id: (case.expected, case.expected_from) for case in cases} == {
+        "1010-the-request-is-too-frequent": ("any", "*"),
+        "12007-insufficient-balance": ("exact", "12007"),
+        "12009-duplicate-withdraw-request-id": ("twelve", "12xxx"),
+        "http-429-too-many-requests": ("gateway", "http:429"),
     }

@@ -230,7 +230,9 @@ def test_the_transports_marker_rejects_unknown_names_clearly(pytester: pytest.Py
     )
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*@pytest.mark.cobo_transports: unknown transport 'aiohttp'; valid: auto, httpx, requests"])
+    result.stdout.fnmatch_lines(
+        ["*@pytest.mark.cobo_transports: unknown transport 'aiohttp'; valid: auto, httpx, requests"]
+    )
 
 
 def test_cobo_faults_context_manager_works_outside_fixtures() -> None:
@@ -243,6 +245,6 @@ def test_cobo_faults_context_manager_works_outside_fixtures() -> None:
         assert httpx.get("https://api.cobo.com/v1/custody/coin_info/").json()["error_code"] == 12008
     with pytest.raises(AssertionError, match="was never called"), cobo_faults(transports="httpx") as faults:
         faults.inject(12008)
-    with pytest.raises(ZeroDivisionError), cobo_faults(transports="httpx") as faults:
+    with pytest.raises(ZeroDivisionError), cobo_faults(transports="httpx") as faults:  # noqa: PT012
         faults.inject(12008)  # unused, but the block's own error wins
         1 / 0  # noqa: B018

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from collections.abc import Callable
-from typing import Final, Protocol, Union
+from typing import Final, Protocol
 
 from pytest_cobo_errors.hosts import CapturedRequest
 from pytest_cobo_errors.outcomes import NetworkFault, Reply
@@ -25,7 +25,7 @@ class _PassThrough:
 PASS_THROUGH: Final = _PassThrough()
 """A decision to let a request reach its (loopback or explicitly allowed) host."""
 
-Decision = Union[Reply, NetworkFault, _PassThrough]
+Decision = Reply | NetworkFault | _PassThrough
 Handler = Callable[[CapturedRequest], Decision]
 
 
@@ -58,7 +58,7 @@ def parse_transports(value: object) -> tuple[str, ...]:
 
     Raises ValueError naming the valid transports, or saying what to install for a missing one.
     """
-    if value is None or value == "auto" or value == ["auto"]:
+    if value is None or value in ("auto", ["auto"], ("auto",)):
         return available()
     names = value.split(",") if isinstance(value, str) else value
     if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
