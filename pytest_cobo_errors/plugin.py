@@ -150,7 +150,11 @@ def cobo_fault(request: pytest.FixtureRequest) -> Iterator[CoboFaults]:
             on_served=config.stash[COVERAGE].record_served,
         )
     except (TypeError, ValueError) as exc:
-        pytest.fail(f"@pytest.mark.cobo_transports: {exc}", pytrace=False)
+        problem = str(exc)
+    else:
+        problem = ""
+    if problem:  # failed outside the handler, so the report is not chained to the ValueError
+        pytest.fail(f"@pytest.mark.cobo_transports: {problem}", pytrace=False)
     faults.start()
     try:
         yield faults

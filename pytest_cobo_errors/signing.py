@@ -1,0 +1,274 @@
+"""Sign injected responses as Cobo signs its own, and forge the signatures clients must reject.
+
+Cobo's v1 API signs its responses: header ``BIZ_TIMESTAMP``, and header ``BIZ_RESP_SIGNATURE``, an
+ECDSA secp256k1 signature over sha256(sha256(body + "|" + timestamp)), DER-encoded, in hex. A client
+checks it against the Cobo public key it is configured with. A test configures the client with the
+public half of a `TestKey` instead, so responses that key signs pass, and forged ones must fail.
+
+The curve arithmetic is the ``cryptography`` package's (the ``signing`` extra), imported only
+when a key is made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import time
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Literal, get_args
+
+from pytest_cobo_errors.outcomes import GatewayPage, NetworkFault, Outcome, OutcomeLike, Reply, Respond, as_outcome
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
+
+__all__ = [
+    "SIGNATURE_FAULTS",
+    "SIGNATURE_HEADER",
+    "TIMESTAMP_HEADER",
+    "SignatureFault",
+    "SignedOutcome",
+    "SigningUnavailableError",
+    "TestKey",
+    "session_key",
+    "signed",
+]
+
+TIMESTAMP_HEADER = "BIZ_TIMESTAMP"
+SIGNATURE_HEADER = "BIZ_RESP_SIGNATURE"
+"""The header spellings the official Python SDK reads (requests matches header names case-insensitively)."""
+
+SignatureFault = Literal["valid", "tampered", "wrong", "missing", "stale"]
+SIGNATURE_FAULTS: tuple[str, ...] = get_args(SignatureFault)
+
+_INSTALL = "pip install 'pytest-cobo-errors[signing]'"
+_CURVE_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+_ONE_DAY = 86400.0
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
+
+
+class SigningUnavailableError(ImportError):
+    """Signing responses needs the ``cryptography`` package, which is not installed."""
+
+
+def _timestamp(age: float = 0.0) -> str:
+    # The format is not documented; the official SDKs treat the value as an opaque string.
+    return str(int((time.time() - age) * 1000))
+
+
+class TestKey:
+    """A secp256k1 key pair that signs injected responses the way Cobo signs real ones.
+
+    Hand a client ``key.public_key_hex`` where it takes Cobo's public key (the SDK's
+    ``Env(host, coboPub)``). Made from *private_key_hex* (64 hex digits) or freshly generated.
+    """
+
+    __test__ = False  # a library class whose name starts with "Test", not a test class to collect
+
+    def __init__(self, private_key_hex: str | None = None) -> None:
+        try:
+            from cryptography.hazmat.primitives.asymmetric import ec
+        except ImportError as exc:
+            raise SigningUnavailableError(
+                f"signing Cobo responses needs the 'cryptography' package: {_INSTALL}"
+            ) from exc
+        if private_key_hex is None:
+            self._key: EllipticCurvePrivateKey = ec.generate_private_key(ec.SECP256K1())
+            return
+        # int(x, 16) alone would also take "0x", "_", signs and spaces
+        well_formed = isinstance(private_key_hex, str) and _HEX64.fullmatch(private_key_hex) is not None
+        value = int(private_key_hex, 16) if well_formed else 0
+        if not 0 < value < _CURVE_ORDER:
+            raise ValueError("private_key_hex must be 64 hex digits naming a secp256k1 private key (1 to n-1)")
+        self._key = ec.derive_private_key(value, ec.SECP256K1())
+
+    @property
+    def private_key_hex(self) -> str:
+        """The private key, 64 hex digits (the form ``LocalSigner`` and this class take)."""
+        return self._key.private_numbers().private_value.to_bytes(32, "big").hex()
+
+    @property
+    def public_key_hex(self) -> str:
+        """The compressed public key in hex, 66 digits: what ``Env(host, coboPub)`` takes."""
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+        return self._key.public_key().public_bytes(Encoding.X962, PublicFormat.CompressedPoint).hex()
+
+    def sign(self, content: bytes | str) -> str:
+        """Sign *content* as Cobo does: ECDSA over sha256(sha256(content)), DER, hex."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        # ECDSA(SHA256) hashes once more, so the signed digest is sha256(sha256(content)).
+        return self._key.sign(hashlib.sha256(data).digest(), ec.ECDSA(hashes.SHA256())).hex()
+
+    def verify(self, content: bytes | str, signature_hex: str) -> bool:
+        """Whether *signature_hex* is this key's signature of *content* (as `sign` makes them)."""
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        try:
+            signature = bytes.fromhex(signature_hex)
+            self._key.public_key().verify(signature, hashlib.sha256(data).digest(), ec.ECDSA(hashes.SHA256()))
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+    def signature_headers(self, body: bytes, *, timestamp: str | None = None) -> tuple[tuple[str, str], ...]:
+        """The ``BIZ_TIMESTAMP`` and ``BIZ_RESP_SIGNATURE`` headers that sign *body* (now, unless given)."""
+        stamp = _timestamp() if timestamp is None else timestamp
+        return (TIMESTAMP_HEADER, stamp), (SIGNATURE_HEADER, self.sign(body + b"|" + stamp.encode("utf-8")))
+
+    def sign_reply(self, reply: Reply, outcome: Outcome) -> Reply:
+        """*reply* with signature headers added, as `CoboFaults` calls it once signing is on.
+
+        Gateway pages stay unsigned (proxies do not sign), as does a reply whose headers
+        already carry a signature header; a `signed` outcome gets its own signature fault.
+        """
+        if isinstance(outcome, SignedOutcome):
+            return outcome.render_with(self) if outcome.key is None else reply
+        already = reply.header(TIMESTAMP_HEADER) is not None or reply.header(SIGNATURE_HEADER) is not None
+        if isinstance(outcome, GatewayPage) or already:
+            return reply
+        return replace(reply, headers=reply.headers + self.signature_headers(reply.body))
+
+    def __repr__(self) -> str:
+        return f"TestKey(public_key_hex={self.public_key_hex!r})"
+
+
+_lock = threading.Lock()
+_keys: dict[str, TestKey] = {}
+
+
+def _shared(name: str) -> TestKey:
+    with _lock:
+        if name not in _keys:
+            _keys[name] = TestKey()
+        return _keys[name]
+
+
+def session_key() -> TestKey:
+    """The test process's signing key, made on first use (each pytest-xdist worker has its own)."""
+    return _shared("session")
+
+
+def _tamper_default(body: bytes) -> bytes:
+    # JSON ignores trailing whitespace, so the body still parses to the same value:
+    # only a client that checks the signature over the exact bytes can notice.
+    return body + b" "
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class SignedOutcome(Respond):
+    """An outcome sent with a chosen signature: valid, or one of the faults a client must reject.
+
+    A `Respond` so every rule accepts it; it renders *inner* and signs it with *key*, or with
+    the key `CoboFaults.sign_responses` turned on, or else with `session_key`.
+    """
+
+    inner: Outcome | None = None
+    signature: SignatureFault = "valid"
+    age: float = _ONE_DAY
+    tamper: Callable[[bytes], bytes] = _tamper_default
+    key: TestKey | None = None
+
+    @property
+    def label(self) -> str:
+        what = {
+            "valid": "validly signed",
+            "tampered": "body changed after signing",
+            "wrong": "signed by the wrong key",
+            "missing": "signature header missing",
+            "stale": f"validly signed with a timestamp {self.age:g}s old",
+        }[self.signature]
+        return f"{self.inner.label if self.inner else '?'}, {what}"
+
+    def render(self) -> Reply:
+        return self.render_with(self.key or session_key())
+
+    def render_with(self, key: TestKey) -> Reply:
+        """Render *inner*, signed by *key* as this outcome's signature fault says."""
+        assert self.inner is not None
+        assert not isinstance(self.inner, NetworkFault)
+        reply = self.inner.render()
+        body = reply.body
+        kept = tuple((k, v) for k, v in reply.headers if k.upper() not in (TIMESTAMP_HEADER, SIGNATURE_HEADER))
+        if self.signature == "wrong":
+            added = _shared("impostor").signature_headers(body)
+        elif self.signature == "stale":
+            added = key.signature_headers(body, timestamp=_timestamp(self.age))
+        elif self.signature == "missing":
+            added = ((TIMESTAMP_HEADER, _timestamp()),)
+        else:
+            added = key.signature_headers(body)
+            if self.signature == "tampered":
+                body = self.tamper(body)
+        return Reply(reply.status, kept + added, body, reply.drop_after)
+
+    def __repr__(self) -> str:
+        return f"signed({self.inner!r}, signature={self.signature!r})"
+
+
+def signed(
+    fault: OutcomeLike,
+    signature: SignatureFault = "valid",
+    *,
+    age: float | None = None,
+    tamper: bytes | str | Callable[[bytes], bytes] | None = None,
+    key: TestKey | None = None,
+) -> SignedOutcome:
+    """*fault* (an error code, a success, any outcome with a body) sent with a chosen signature.
+
+    ``signature`` is ``"valid"``; or a fault a client must reject: ``"tampered"`` (the body
+    changes after signing; by default only in a way JSON ignores, or to ``tamper``: bytes, str
+    or a function of the signed body), ``"wrong"`` (signed by another key), ``"missing"``
+    (``BIZ_TIMESTAMP`` sent, ``BIZ_RESP_SIGNATURE`` not) or ``"stale"`` (a valid signature over
+    a timestamp ``age`` seconds old, one day by default). Gateway pages and network faults have
+    no Cobo signature to forge, so they are refused.
+    """
+    if signature not in SIGNATURE_FAULTS:
+        raise ValueError(f"unknown signature {signature!r}; valid: {', '.join(SIGNATURE_FAULTS)}")
+    if tamper is not None and signature != "tampered":
+        raise TypeError("tamper= changes the body of signature='tampered' only")
+    if age is not None and signature != "stale":
+        raise TypeError("age= sets the timestamp of signature='stale' only")
+    if age is not None and (isinstance(age, bool) or not isinstance(age, (int, float)) or age <= 0):
+        raise ValueError(f"age must be a positive number of seconds, got {age!r}")
+    if key is not None and not isinstance(key, TestKey):
+        raise TypeError(f"key must be a TestKey, got {type(key).__name__}")
+    inner = as_outcome(fault)
+    if isinstance(inner, SignedOutcome):
+        raise TypeError(f"{inner!r} is already signed")
+    if isinstance(inner, (GatewayPage, NetworkFault)):
+        raise TypeError(
+            f"{inner.label} carries no Cobo signature (a proxy's page is never signed, a failed connection "
+            "sends nothing); sign a Cobo answer instead, such as an error code or success(...)"
+        )
+    if key is None:
+        session_key()  # fail now, not mid-request, if the signing extra is missing
+    if isinstance(tamper, str):
+        tamper = tamper.encode("utf-8")
+    if isinstance(tamper, bytes):
+        forged = tamper
+        change: Callable[[bytes], bytes] = lambda _signed: forged  # noqa: E731
+    elif tamper is None:
+        change = _tamper_default
+    elif callable(tamper):
+        change = tamper
+    else:
+        raise TypeError(f"tamper must be bytes, str or a function of the signed body, got {type(tamper).__name__}")
+    return SignedOutcome(
+        inner.status,
+        code=inner.code,
+        inner=inner,
+        signature=signature,
+        age=_ONE_DAY if age is None else float(age),
+        tamper=change,
+        key=key,
+    )

@@ -1,0 +1,393 @@
+"""The requests transport: one fault API, answered through `responses` to code that uses ``requests``.
+
+Everything a test declares on ``cobo_fault`` reaches a ``requests`` client as it reaches an httpx
+client: the same envelopes, sequences, network faults, inspection and strictness.
+"""
+
+from __future__ import annotations
+
+import http.server
+import importlib.util
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import hypothesis  # noqa: F401  # imported once here, not again by every pytester run's Hypothesis plugin
+import pytest
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from pytest_cobo_errors import (
+    CoboFaults,
+    SequenceExhaustedError,
+    UnmatchedRequestError,
+    assert_cobo_error,
+    dropped_connection,
+    success,
+)
+from pytest_cobo_errors.outcomes import Reply
+from pytest_cobo_errors.transports import parse_transports
+
+DEV = "https://api.dev.cobo.com"
+WITHDRAW = "/v1/custody/new_withdraw_request/"
+COIN_INFO = "/v1/custody/coin_info/"
+
+requests_only = pytest.mark.cobo_transports("requests")
+
+
+class LoopbackServer:
+    """An HTTP server on 127.0.0.1 that answers every GET with "hello from loopback" and records paths."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        seen = self.paths
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                seen.append(self.path)
+                body = b"hello from loopback"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
+                pass
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.01,), daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join()
+
+
+@pytest.fixture
+def loopback() -> Iterator[LoopbackServer]:
+    server = LoopbackServer()
+    yield server
+    server.close()
+
+
+# -- answering ---------------------------------------------------------------------------------
+
+
+@requests_only
+def test_inject_reaches_requests_with_the_real_envelope(cobo_fault: CoboFaults) -> None:
+    cobo_fault.inject(12007, path=WITHDRAW)
+    response = requests.post(DEV + WITHDRAW, data={"coin": "ETH", "amount": "10"})
+    envelope = assert_cobo_error(response, code=12007, status=400)
+    assert envelope.message == "Insufficient balance"
+    assert response.headers["Content-Type"] == "application/json"
+
+
+@pytest.mark.cobo_transports("httpx", "requests")
+def test_one_rule_answers_httpx_and_requests_alike(cobo_fault: CoboFaults) -> None:
+    rule = cobo_fault.inject(1010, path=COIN_INFO)
+    by_requests = requests.get(DEV + COIN_INFO, params={"coin": "BTC"})
+    by_httpx = httpx.get(DEV + COIN_INFO, params={"coin": "BTC"})
+    assert by_requests.status_code == by_httpx.status_code == 429
+    assert by_requests.json()["error_code"] == by_httpx.json()["error_code"] == 1010
+    assert [call.request.transport for call in rule.calls] == ["requests", "httpx"]
+
+
+@requests_only
+def test_a_gateway_page_is_html_that_json_decoding_rejects(cobo_fault: CoboFaults) -> None:
+    cobo_fault.status(502)
+    response = requests.get(DEV + COIN_INFO)
+    assert response.status_code == 502
+    assert response.headers["Content-Type"] == "text/html"
+    assert response.text.startswith("<html>")
+    with pytest.raises(requests.exceptions.JSONDecodeError):
+        response.json()
+
+
+@requests_only
+def test_a_sequence_answers_in_order_through_a_session(cobo_fault: CoboFaults) -> None:
+    cobo_fault.sequence([1010, 503, success({"coin": "BTC"})], path=COIN_INFO)
+    with requests.Session() as session:
+        answers = [session.get(DEV + COIN_INFO) for _ in range(3)]
+    assert [r.status_code for r in answers] == [429, 503, 200]
+    assert answers[2].json() == {"success": True, "result": {"coin": "BTC"}}
+
+
+@requests_only
+def test_fail_then_succeed_serves_a_retrying_caller(cobo_fault: CoboFaults) -> None:
+    rule = cobo_fault.fail_then_succeed(1010, times=2, result={"request_id": "r1"}, path=WITHDRAW)
+    bodies = []
+    for _ in range(3):
+        bodies.append(requests.post(DEV + WITHDRAW, data={"request_id": "r1"}).json())
+        if bodies[-1]["success"]:
+            break
+    assert [b.get("error_code") for b in bodies] == [1010, 1010, None]
+    assert bodies[-1]["result"] == {"request_id": "r1"}
+    assert rule.call_count == 3
+
+
+@requests_only
+def test_urllib3_retries_in_the_adapter_are_each_answered_by_the_rules(cobo_fault: CoboFaults) -> None:
+    rule = cobo_fault.sequence([503, 503, success({"ok": True})], path=COIN_INFO)
+    retrying = Retry(total=3, status_forcelist=[503], backoff_factor=0, allowed_methods=None)
+    with requests.Session() as session:
+        session.mount("https://", HTTPAdapter(max_retries=retrying))
+        response = session.get(DEV + COIN_INFO)
+    assert response.json()["result"] == {"ok": True}
+    assert rule.call_count == 3  # the adapter's two retries reached the rules, not just the final answer
+
+
+# -- below HTTP ----------------------------------------------------------------------------------
+
+
+@requests_only
+@pytest.mark.parametrize(
+    ("kind", "raised", "is_timeout"),
+    [
+        ("connect_timeout", requests.exceptions.ConnectTimeout, True),
+        ("read_timeout", requests.exceptions.ReadTimeout, True),
+        ("connect_error", requests.exceptions.ConnectionError, False),
+    ],
+)
+def test_network_faults_raise_what_requests_raises(
+    cobo_fault: CoboFaults, kind: str, raised: type[requests.exceptions.RequestException], is_timeout: bool
+) -> None:
+    cobo_fault.network(kind)
+    with pytest.raises(raised, match="injected by cobo_fault") as caught:
+        requests.get(DEV + COIN_INFO)
+    assert type(caught.value) is raised
+    assert isinstance(caught.value, requests.exceptions.Timeout) is is_timeout
+    assert caught.value.request is not None
+    assert caught.value.request.url == DEV + COIN_INFO
+
+
+@requests_only
+def test_a_dropped_body_arrives_in_part_then_breaks_like_a_closed_socket(cobo_fault: CoboFaults) -> None:
+    rule = cobo_fault.inject(dropped_connection(1000, after=20))
+    response = requests.get(DEV + COIN_INFO, stream=True)
+    assert response.status_code == 500  # status and headers arrived before the connection died
+    received = bytearray()
+
+    def read_body() -> None:
+        for chunk in response.iter_content(8):
+            received.extend(chunk)
+
+    with pytest.raises(requests.exceptions.ChunkedEncodingError, match=r"Connection broken: IncompleteRead\(20 bytes"):
+        read_body()
+    reply = rule.calls[0].reply
+    assert isinstance(reply, Reply)
+    assert reply.body.startswith(bytes(received))
+    assert int(response.headers["Content-Length"]) == len(reply.body)
+
+
+@requests_only
+def test_without_streaming_the_dropped_body_fails_the_call_itself(cobo_fault: CoboFaults) -> None:
+    cobo_fault.network("dropped")
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        requests.get(DEV + COIN_INFO)
+
+
+# -- inspection ------------------------------------------------------------------------------------
+
+
+@requests_only
+def test_calls_show_what_the_requests_client_sent(cobo_fault: CoboFaults) -> None:
+    rule = cobo_fault.inject(12009, method="POST", path=WITHDRAW)
+    cobo_fault.succeed({"coin": "ETH"}, method="GET", path=COIN_INFO)
+    requests.get(DEV + COIN_INFO, params={"coin": "ETH", "amount": "1"})
+    requests.post(DEV + WITHDRAW, data={"coin": "ETH", "request_id": "dup-1"}, headers={"Biz-Api-Key": "0" * 66})
+    get, post = (call.request for call in cobo_fault.calls)
+    assert (get.method, get.path, get.params) == ("GET", COIN_INFO, {"coin": "ETH", "amount": "1"})
+    assert (post.transport, post.form) == ("requests", {"coin": "ETH", "request_id": "dup-1"})
+    assert post.header("biz-api-key") == "0" * 66
+    assert "0" * 66 not in repr(post)  # the key is masked in messages
+    assert rule.calls[0].reply.status == 400
+    assert cobo_fault.served_codes() == [12009]
+
+
+@requests_only
+def test_a_handler_error_reaches_the_caller_unwrapped() -> None:
+    faults = CoboFaults(transports="requests")
+    faults.fail_then_succeed(1010, path=COIN_INFO)
+    faults.start()
+    try:
+        requests.get(DEV + COIN_INFO)
+        requests.get(DEV + COIN_INFO)
+        with pytest.raises(SequenceExhaustedError) as exhausted:
+            requests.get(DEV + COIN_INFO)
+        with pytest.raises(UnmatchedRequestError) as unmatched:
+            requests.get(DEV + "/v1/custody/org_info/")
+    finally:
+        faults.stop()
+    # not wrapped in requests.exceptions.ConnectionError, which a client's retry loop would swallow
+    assert type(exhausted.value) is SequenceExhaustedError
+    assert type(unmatched.value) is UnmatchedRequestError
+    assert "via requests" in str(unmatched.value)
+    assert len(faults.problems()) == 2
+
+
+# -- strictness, through pytest ---------------------------------------------------------------------
+
+
+def test_an_unmatched_cobo_request_fails_the_test_even_if_the_client_swallows_it(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import requests
+
+        def test_swallows(cobo_fault):
+            cobo_fault.inject(12007, path="/v1/custody/new_withdraw_request/")
+            try:
+                requests.get("https://api.custody.cobo.com/v1/custody/org_info/")
+            except Exception:
+                pass  # a careless client
+            requests.post("https://api.custody.cobo.com/v1/custody/new_withdraw_request/")
+        """
+    )
+    result = pytester.runpytest("--cobo-transports=requests")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        ["*request answered by no rule: GET https://api.custody.cobo.com/v1/custody/org_info/*"]
+    )
+
+
+def test_an_unused_rule_fails_a_requests_test_at_teardown(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import requests
+
+        def test_forgets(cobo_fault):
+            cobo_fault.inject(12007, path="/v1/custody/new_withdraw_request/")
+            cobo_fault.succeed(path="/v1/custody/coin_info/")
+            requests.get("https://api.dev.cobo.com/v1/custody/coin_info/")
+        """
+    )
+    result = pytester.runpytest("--cobo-transports=requests")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*error 12007*was never called*"])
+
+
+# -- choosing transports ----------------------------------------------------------------------------
+
+
+def test_the_marker_chooses_which_libraries_are_intercepted(
+    pytester: pytest.Pytester, loopback: LoopbackServer
+) -> None:
+    pytester.makepyfile(
+        f"""
+        import pytest
+        import requests
+
+        URL = "{loopback.url}/plain"
+
+        @pytest.mark.cobo_transports("httpx")
+        def test_requests_not_intercepted(cobo_fault):
+            assert requests.get(URL, timeout=5).text == "hello from loopback"
+
+        @pytest.mark.cobo_transports("requests")
+        def test_requests_intercepted(cobo_fault):
+            requests.get(URL, timeout=5)
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*UnmatchedRequestError: cobo_fault: no rule answers GET */plain (via requests).*"])
+    assert loopback.paths == ["/plain"]  # only the test without the requests transport reached the server
+
+
+@pytest.mark.parametrize(
+    ("args", "ini", "shown"),
+    [
+        ((), "", "httpx+requests"),  # "auto": every installed transport
+        (("--cobo-transports=requests",), "", "requests"),
+        ((), "cobo_transports = httpx", "httpx"),
+        (("--cobo-transports=httpx,requests",), "cobo_transports = httpx", "httpx+requests"),
+    ],
+)
+def test_the_option_and_its_ini_twin_choose_the_default_transports(
+    pytester: pytest.Pytester, args: tuple[str, ...], ini: str, shown: str
+) -> None:
+    pytester.makeini(f"[pytest]\n{ini}\n")
+    pytester.makepyfile("def test_nothing(): pass")
+    result = pytester.runpytest(*args)
+    result.stdout.fnmatch_lines([f"cobo-errors: transports {shown}*"])
+
+
+# -- the extra missing ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def without_responses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``responses`` look uninstalled, the way the transport registry checks for it."""
+    real_find_spec = importlib.util.find_spec
+
+    def find_spec(name: str, package: str | None = None) -> Any:
+        return None if name == "responses" else real_find_spec(name, package)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+
+
+@pytest.mark.usefixtures("without_responses")
+def test_without_the_extra_auto_means_httpx_and_asking_for_requests_says_what_to_install() -> None:
+    assert parse_transports("auto") == ("httpx",)
+    with pytest.raises(ValueError, match=r"pip install 'pytest-cobo-errors\[requests\]'"):
+        parse_transports("httpx,requests")
+
+
+@pytest.mark.usefixtures("without_responses")
+def test_without_the_extra_the_option_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_nothing(): pass")
+    result = pytester.runpytest("--cobo-transports=requests")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert (
+        "ERROR: --cobo-transports / cobo_transports: the requests transport needs the 'responses' library: "
+        "pip install 'pytest-cobo-errors[requests]'"
+    ) in result.stderr.lines
+
+
+@pytest.mark.usefixtures("without_responses")
+def test_without_the_extra_the_marker_fails_the_test_saying_what_to_install(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.cobo_transports("requests")
+        def test_wants_requests(cobo_fault):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    assert (
+        "@pytest.mark.cobo_transports: the requests transport needs the 'responses' library: "
+        "pip install 'pytest-cobo-errors[requests]'"
+    ) in result.stdout.lines
+    result.stdout.no_fnmatch_line("*Traceback*")
+
+
+# -- letting loopback traffic through ----------------------------------------------------------------
+
+
+@requests_only
+def test_allow_host_lets_a_requests_call_reach_a_real_loopback_server(
+    cobo_fault: CoboFaults, loopback: LoopbackServer
+) -> None:
+    cobo_fault.inject(12007)
+    cobo_fault.allow_host("127.0.0.1")
+    assert requests.get(loopback.url + "/health", timeout=5).text == "hello from loopback"
+    assert requests.get(DEV + COIN_INFO).json()["error_code"] == 12007  # Cobo hosts still answered by rules
+    assert loopback.paths == ["/health"]
+    assert len(cobo_fault.calls) == 1  # the passed-through request is no rule's call
+
+
+@requests_only
+def test_a_rule_for_an_allowed_host_still_answers_before_pass_through(
+    cobo_fault: CoboFaults, loopback: LoopbackServer
+) -> None:
+    cobo_fault.allow_host("127.0.0.1")
+    cobo_fault.inject(1010, base_url=loopback.url, path="/limited")
+    assert requests.get(loopback.url + "/limited", timeout=5).status_code == 429
+    assert requests.get(loopback.url + "/other", timeout=5).status_code == 200
+    assert loopback.paths == ["/other"]
