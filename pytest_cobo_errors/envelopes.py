@@ -125,6 +125,8 @@ def _kind(value: object) -> str:
 def _decode(body: bytes | str | Mapping[str, Any]) -> tuple[Mapping[str, Any] | None, list[str]]:
     if isinstance(body, Mapping):
         return body, []
+    if not isinstance(body, (bytes, str)):
+        raise TypeError(f"a body must be bytes, str or a mapping, got {type(body).__name__} {body!r}")
     if isinstance(body, bytes):
         try:
             body = body.decode("utf-8")
@@ -148,6 +150,8 @@ def _decode(body: bytes | str | Mapping[str, Any]) -> tuple[Mapping[str, Any] | 
         start = body.lstrip()[:40]
         hint = " (an HTML page: a gateway answered, not Cobo)" if start.startswith("<") else ""
         return None, [f"body is not JSON{hint}: {exc.msg} at line {exc.lineno} column {exc.colno}; starts {start!r}"]
+    except ValueError as exc:  # CPython's limit on integer digits is a plain ValueError
+        return None, [f"body is not JSON: {str(exc)[:120]}"]
     if not isinstance(data, dict):
         return None, [f"body is a JSON {_kind(data)}, not an object"]
     return data, [f"duplicate key {key!r}" for key in dict.fromkeys(duplicates)]
@@ -211,8 +215,13 @@ def assert_cobo_error(
     expected = None if code is None else error_code(code).code
     if isinstance(response, (bytes, str, Mapping)):
         body, actual_status = response, None
-    else:
+    elif hasattr(response, "content") and hasattr(response, "status_code"):
         body, actual_status = response.content, response.status_code
+    else:
+        raise TypeError(
+            "assert_cobo_error takes a response (httpx or requests), bytes, str or a parsed mapping, "
+            f"got {type(response).__name__} {response!r}"
+        )
     problems: list[str] = []
     if status is not None and actual_status is not None and actual_status != status:
         problems.append(f"HTTP status is {actual_status}, expected {status}")
