@@ -62,6 +62,15 @@ def build_envelope(
     ``omit`` drops fields, e.g. ``omit=("error_message", "error_id")`` for the docs' short form.
     """
     entry = error_code(code)
+    for name, value in (("message", message), ("description", description), ("error_id", error_id)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{name} must be a str, got {type(value).__name__} {value!r}")
+    if fields is not None and (not isinstance(fields, Mapping) or not all(isinstance(k, str) for k in fields)):
+        raise TypeError(
+            f"fields must be a mapping of field names to values, e.g. {{'error_code': '1'}}, got {fields!r}"
+        )
+    if isinstance(omit, str):
+        raise TypeError(f"omit takes a collection of field names such as ({omit!r},), got the string {omit!r}")
     unknown = set(omit) - set(ENVELOPE_FIELDS)
     if unknown:
         raise ValueError(f"omit= names unknown fields {sorted(unknown)}; valid: {', '.join(ENVELOPE_FIELDS)}")

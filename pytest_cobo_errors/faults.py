@@ -28,13 +28,13 @@ from pytest_cobo_errors.outcomes import (
 )
 from pytest_cobo_errors.rules import Call, FaultRule, RuleBook, SequenceExhaustedError, UnmatchedRequestError
 from pytest_cobo_errors.signing import TestKey, session_key
-from pytest_cobo_errors.transports import PASS_THROUGH, Decision, Transport, load, parse_transports
+from pytest_cobo_errors.transports import DEFER, PASS_THROUGH, Decision, Transport, load, parse_transports
 
 __all__ = ["CoboFaults", "ServedHook", "cobo_faults"]
 
 ServedHook = Callable[[Outcome, "Reply | NetworkFault"], None]
 _COBO_ORIGINS = frozenset((b.scheme, b.host) for b in map(parse_base_url, COBO_BASE_URLS))
-_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+_COBO_HOSTS = frozenset(host for _, host in _COBO_ORIGINS)
 
 
 def _code_of(value: object) -> int | ErrorCode | None:
@@ -42,6 +42,15 @@ def _code_of(value: object) -> int | ErrorCode | None:
         return value
     entry = getattr(value, "entry", None)
     return entry if isinstance(entry, ErrorCode) else None
+
+
+def _base_urls(values: object, name: str) -> tuple[BaseUrl, ...]:
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} takes a list of base URLs such as ['https://api.dev.cobo.com'], got {values!r}")
+    bases = tuple(parse_base_url(b) for b in values)
+    if not bases:
+        raise ValueError(f"{name} must name at least one base URL")
+    return bases
 
 
 class CoboFaults:
@@ -59,9 +68,7 @@ class CoboFaults:
         transports: str | Sequence[str] | None = None,
         on_served: ServedHook | None = None,
     ) -> None:
-        bases = tuple(parse_base_url(b) for b in (base_urls or COBO_BASE_URLS))
-        if not bases:
-            raise ValueError("base_urls must name at least one base URL")
+        bases = _base_urls(COBO_BASE_URLS if base_urls is None else base_urls, "base_urls")
         self.base_urls: tuple[BaseUrl, ...] = bases
         self.transport_names = parse_transports(transports)
         self.book = RuleBook()
@@ -158,7 +165,7 @@ class CoboFaults:
         elif isinstance(base_url, str):
             bases = (parse_base_url(base_url),)
         else:
-            bases = tuple(parse_base_url(b) for b in base_url)
+            bases = _base_urls(base_url, "base_url")
         rule = FaultRule(
             outcomes,
             base_urls=bases,
@@ -251,7 +258,7 @@ class CoboFaults:
             "connect_error": connect_error,
             "dropped": dropped_connection,
         }
-        if kind not in makers:
+        if not isinstance(kind, str) or kind not in makers:
             raise ValueError(f"unknown network fault {kind!r}; valid: {', '.join(makers)}")
         return self._rule(
             [makers[kind]()], "network", method=method, path=path, base_url=base_url,
@@ -331,18 +338,23 @@ class CoboFaults:
         for host in hosts:
             if not isinstance(host, str) or not host or "/" in host:
                 raise ValueError(f"allow_host takes bare host names such as '127.0.0.1', got {host!r}")
-            if any(host == cobo_host for _, cobo_host in _COBO_ORIGINS):
+            if host.lower().rstrip(".") in _COBO_HOSTS:
                 raise ValueError(f"{host} is a real Cobo host: its traffic is never let through")
             self.allowed_hosts.add(host.lower())
 
     # -- answering --------------------------------------------------------------------------
     def _is_protected(self, request: CapturedRequest) -> bool:
-        if (request.scheme, request.host) in _COBO_ORIGINS:
+        # a Cobo host on any scheme or port, in any spelling DNS accepts ("API.Cobo.com.")
+        if request.host.lower().rstrip(".") in _COBO_HOSTS:
             return True
         return any(base.same_origin(request) for base in self.base_urls)
 
-    def handle(self, request: CapturedRequest) -> Decision:
-        """Decide the answer to one intercepted request (called by the transports)."""
+    def handle(self, request: CapturedRequest, *, others_may_answer: bool = False) -> Decision:
+        """Decide the answer to one intercepted request (called by the transports).
+
+        With ``others_may_answer`` (another mock of the same library is active), a request for
+        a host that is neither Cobo's nor a rule's is deferred to it rather than refused.
+        """
         book = self.book
         with book.lock:
             decided = book.decide(request)
@@ -357,14 +369,17 @@ class CoboFaults:
                 if self._on_served is not None:
                     self._on_served(outcome, reply)
                 return reply
-            if request.host.lower() in self.allowed_hosts and not self._is_protected(request):
+            protected = self._is_protected(request)
+            if request.host.lower() in self.allowed_hosts and not protected:
                 return PASS_THROUGH
+            if others_may_answer and not protected:
+                return DEFER
             exhausted = any(rule.exhausted and rule.mismatch(request) is None for rule in book.rules)
             if exhausted:
                 why = "every matching rule had already given all its outcomes"
             elif not decided:
                 why = "no fault is declared"
-            elif self._is_protected(request):
+            elif protected:
                 why = "no rule matches"
             else:
                 why = "no rule matches, and the host is not allowed through"

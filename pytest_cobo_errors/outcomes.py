@@ -196,6 +196,23 @@ OutcomeLike = Outcome | int | ErrorCode | HttpStatus | Any
 """An outcome, or what `as_outcome` turns into one: a code, a status, a catalog entry, a case."""
 
 
+def _check_headers(headers: object) -> Mapping[str, str] | None:
+    if headers is None:
+        return None
+    if not isinstance(headers, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+    ):
+        raise TypeError(f"headers must be a mapping of str to str, e.g. {{'X-Trace': 't1'}}, got {headers!r}")
+    return headers
+
+
+def _check_json(result: object) -> None:
+    try:
+        json.dumps(result)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"a success result must be JSON-serialisable: {exc}") from None
+
+
 def _check_status(status: object) -> int:
     if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
         raise ValueError(f"status must be an HTTP status code from 100 to 599, got {status!r}")
@@ -215,7 +232,9 @@ def error(
 ) -> CoboError:
     """A Cobo error for a documented *code*; ``status=200`` gives "200 with success: false"."""
     entry = error_code(code)
-    build_envelope(entry, fields=fields, omit=omit)  # validates omit= now, not at request time
+    # validate every override now, not at request time deep inside a transport
+    build_envelope(entry, message=message, description=description, error_id=error_id, fields=fields, omit=omit)
+    headers = _check_headers(headers)
     return CoboError(
         entry,
         entry.http_status if status is None else _check_status(status),
@@ -238,12 +257,13 @@ def gateway(
     value = status.status if isinstance(status, HttpStatus) else _check_status(status)
     if not isinstance(body, (str, bytes)):
         raise TypeError(f"body must be 'html', 'empty', str or bytes, got {type(body).__name__}")
-    return GatewayPage(value, body, headers)
+    return GatewayPage(value, body, _check_headers(headers))
 
 
 def success(result: Any = None, *, status: int = 200, headers: Mapping[str, str] | None = None) -> Success:
-    """A success answer carrying *result* (default ``{}``)."""
-    return Success(result, _check_status(status), headers)
+    """A success answer carrying *result* (default ``{}``), which must be JSON-serialisable."""
+    _check_json(result)
+    return Success(result, _check_status(status), _check_headers(headers))
 
 
 def respond(
@@ -257,7 +277,9 @@ def respond(
     raw = body.encode("utf-8") if isinstance(body, str) else body
     if not isinstance(raw, bytes):
         raise TypeError(f"body must be bytes or str, got {type(body).__name__}")
-    return Respond(_check_status(status), raw, headers, None, code)
+    if code is not None and (isinstance(code, bool) or not isinstance(code, int)):
+        raise TypeError(f"code must be the int error code the body carries, or None, got {code!r}")
+    return Respond(_check_status(status), raw, _check_headers(headers), None, code)
 
 
 def connect_timeout() -> NetworkFault:
@@ -277,6 +299,8 @@ def connect_error() -> NetworkFault:
 
 def dropped_connection(code: int | ErrorCode = 1000, *, status: int | None = None, after: int | None = None) -> Respond:
     """A response whose body is cut off mid-way (by default half-way into a *code* error body)."""
+    if after is not None and (isinstance(after, bool) or not isinstance(after, int)):
+        raise TypeError(f"after must be an int number of body bytes, got {after!r}")
     reply = error(code, status=status).render()
     cut = len(reply.body) // 2 if after is None else after
     if not 0 <= cut < len(reply.body):

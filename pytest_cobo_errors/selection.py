@@ -120,6 +120,8 @@ class CodeFilter:
 
 def parse_filter(text: str | Iterable[str]) -> CodeFilter:
     """Parse ``"12xxx,!12009,http:429"`` (or a list of terms) into a `CodeFilter`."""
+    if not isinstance(text, (str, list, tuple)):
+        raise TypeError(f"code patterns must be a string such as '12xxx,!12009' or a list of them, got {text!r}")
     terms = text.split(",") if isinstance(text, str) else list(text)
     include: list[CodePattern] = []
     exclude: list[CodePattern] = []

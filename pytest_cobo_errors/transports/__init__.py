@@ -8,25 +8,44 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Callable
 from typing import Final, Protocol
 
 from pytest_cobo_errors.hosts import CapturedRequest
 from pytest_cobo_errors.outcomes import NetworkFault, Reply
 
-__all__ = ["PASS_THROUGH", "TRANSPORTS", "Decision", "Handler", "Transport", "available", "load", "parse_transports"]
+__all__ = [
+    "DEFER",
+    "PASS_THROUGH",
+    "TRANSPORTS",
+    "Decision",
+    "Handler",
+    "Transport",
+    "available",
+    "load",
+    "parse_transports",
+]
 
 
-class _PassThrough:
+class _Sentinel:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
     def __repr__(self) -> str:
-        return "PASS_THROUGH"
+        return self.name
 
 
-PASS_THROUGH: Final = _PassThrough()
+PASS_THROUGH: Final = _Sentinel("PASS_THROUGH")
 """A decision to let a request reach its (loopback or explicitly allowed) host."""
 
-Decision = Reply | NetworkFault | _PassThrough
-Handler = Callable[[CapturedRequest], Decision]
+DEFER: Final = _Sentinel("DEFER")
+"""A decision to leave a request for a non-Cobo host to another mock of the same library
+(a user's own respx router), which then answers or fails it; it never reaches the network."""
+
+Decision = Reply | NetworkFault | _Sentinel
+
+
+class Handler(Protocol):
+    def __call__(self, request: CapturedRequest, *, others_may_answer: bool = False) -> Decision: ...
 
 
 class Transport(Protocol):

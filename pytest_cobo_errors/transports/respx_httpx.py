@@ -6,10 +6,12 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import respx
+from respx.models import AllMockedAssertionError
 
 from pytest_cobo_errors.hosts import CapturedRequest
 from pytest_cobo_errors.outcomes import NetworkFault, Reply
-from pytest_cobo_errors.transports import PASS_THROUGH, Handler
+from pytest_cobo_errors.rules import UnmatchedRequestError
+from pytest_cobo_errors.transports import DEFER, PASS_THROUGH, Handler
 
 _FAULTS = {
     "connect_timeout": httpx.ConnectTimeout,
@@ -17,6 +19,11 @@ _FAULTS = {
     "connect_error": httpx.ConnectError,
 }
 _DROPPED = "peer closed connection without sending complete message body (injected by cobo_fault)"
+
+
+class DeferredRequestError(UnmatchedRequestError, AllMockedAssertionError):
+    """Not a Cobo request and no rule's: respx offers it to the user's other routers, and
+    raises this only if none of them answers."""
 
 
 class _DroppingStream(httpx.SyncByteStream, httpx.AsyncByteStream):
@@ -55,9 +62,15 @@ class RespxHttpxTransport:
             captured = CapturedRequest(
                 request.method, str(request.url), dict(request.headers), request.read(), transport="httpx"
             )
-            decision = handler(captured)
+            mocker = router.Mocker
+            decision = handler(captured, others_may_answer=mocker is not None and len(mocker.routers) > 1)
             if decision is PASS_THROUGH:
                 return request
+            if decision is DEFER:
+                raise DeferredRequestError(
+                    f"cobo_fault: no rule answers {captured.describe()}, and no other respx router did either; "
+                    f"declare a rule for it, or let it through with cobo_fault.allow_host({captured.host!r})"
+                )
             if isinstance(decision, NetworkFault):
                 raise _FAULTS[decision.kind](f"{decision.label} (injected by cobo_fault)", request=request)
             assert isinstance(decision, Reply)

@@ -1,0 +1,150 @@
+"""Per-test cost of ``cobo_fault`` against the same tests written by hand.
+
+One generated suite, 41 documented codes x 10 repetitions = 410 tests; each test injects one
+error and makes one httpx request, then checks the status and the error code. Written five ways:
+
+- ``cobo_fault``: ``cobo_fault.inject(code, path=...)``; pytest-httpx's plugin disabled.
+- ``respx``: the ``respx_mock`` fixture with a route returning the same five-field envelope
+  (with a fresh ``error_id``) at the same status; both the cobo and pytest-httpx plugins disabled.
+- ``pytest-httpx``: ``httpx_mock.add_response(...)``; the cobo plugin disabled.
+- ``MockTransport``: a client on a bare ``httpx.MockTransport`` (the floor: no mocking library).
+- ``respx + cobo plugin loaded``: the respx suite with the cobo plugin left on but unused, to
+  show what the plugin's hooks cost the tests that do not use it.
+
+Figures: the wall time of the whole ``pytest`` process, and the time of its run phase (first
+test start to last test end, so interpreter start-up and collection are left out), per test.
+
+    python benchmarks/bench_overhead.py [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bench_harness import COBO, PYTEST_HTTPX, Row, Variant, Workspace, interleave, print_table, ratio_row
+
+REPS = 10
+TARGET = 1.05
+URL = "https://api.dev.cobo.com/v1/custody/coin_info/"
+
+
+def _cases() -> list[tuple[int, int]]:
+    from pytest_cobo_errors.catalog import ERROR_CODES
+
+    return [(code, entry.http_status) for code, entry in ERROR_CODES.items()]
+
+
+def _header(cases: list[tuple[int, int]]) -> str:
+    # the cases are written out as literals, so no variant imports the plugin's catalog to get them
+    return f"""
+import uuid
+
+import httpx
+import pytest
+
+URL = {URL!r}
+CASES = {cases!r}
+CLIENT = httpx.Client()  # one client per module, as real suites share one
+
+
+def envelope(code):
+    message = "injected"
+    return {{"success": False, "error_code": code, "error_message": message,
+             "error_id": uuid.uuid4().hex, "error_description": message}}
+
+
+def check(response, code, status):
+    assert response.status_code == status
+    assert response.json()["error_code"] == code
+
+
+cases = pytest.mark.parametrize(("code", "status"), CASES)
+reps = pytest.mark.parametrize("rep", range({REPS}))
+"""
+
+
+BODIES = {
+    "cobo_fault": """
+@cases
+@reps
+def test_error(cobo_fault, code, status, rep):
+    cobo_fault.inject(code, path="/v1/custody/coin_info/")
+    check(CLIENT.get(URL), code, status)
+""",
+    "respx": """
+@cases
+@reps
+def test_error(respx_mock, code, status, rep):
+    respx_mock.get(URL).mock(return_value=httpx.Response(status, json=envelope(code)))
+    check(CLIENT.get(URL), code, status)
+""",
+    "pytest-httpx": """
+@cases
+@reps
+def test_error(httpx_mock, code, status, rep):
+    httpx_mock.add_response(url=URL, method="GET", status_code=status, json=envelope(code))
+    check(CLIENT.get(URL), code, status)
+""",
+    "MockTransport": """
+@cases
+@reps
+def test_error(code, status, rep):
+    body = envelope(code)
+
+    def handler(request):
+        assert request.url == URL  # routing, as every mock does
+        return httpx.Response(status, json=body)
+
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+        check(client.get(URL), code, status)
+""",
+}
+
+
+def variants() -> list[Variant]:
+    return [
+        Variant("cobo_fault", ("test_cobo_fault.py", "--cobo-transports=httpx"), (PYTEST_HTTPX,)),
+        Variant("respx (respx_mock)", ("test_respx.py",), (COBO, PYTEST_HTTPX)),
+        Variant("pytest-httpx (httpx_mock)", ("test_pytest_httpx.py",), (COBO,)),
+        Variant("MockTransport (floor)", ("test_mocktransport.py",), (COBO, PYTEST_HTTPX)),
+        Variant("respx + cobo plugin loaded", ("test_respx.py", "--cobo-transports=httpx"), (PYTEST_HTTPX,)),
+    ]
+
+
+FILES = {
+    "cobo_fault": "test_cobo_fault.py",
+    "respx": "test_respx.py",
+    "pytest-httpx": "test_pytest_httpx.py",
+    "MockTransport": "test_mocktransport.py",
+}
+
+
+def run(rounds: int) -> list[Row]:
+    header = _header(_cases())
+    workspace = Workspace("overhead")
+    try:
+        workspace.write({FILES[name]: header + body for name, body in BODIES.items()})
+        measured = interleave(workspace, variants(), rounds)
+    finally:
+        workspace.close()
+    tests = len(_cases()) * REPS
+    cobo, respx = measured[0], measured[1]
+    name = f"per test ({tests} tests)"
+    rows = [ratio_row(name, m, respx, "run", unit="ms/test", scale=1000 / tests) for m in measured]
+    rows[0] = ratio_row(name, cobo, respx, "run", unit="ms/test", scale=1000 / tests, target=TARGET)
+    rows += [ratio_row("whole run (wall)", m, respx, "wall", unit="s") for m in measured]
+    rows[len(measured)] = ratio_row("whole run (wall)", cobo, respx, "wall", unit="s", target=TARGET)
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    print_table(run(args.rounds))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

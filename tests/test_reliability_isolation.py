@@ -1,0 +1,360 @@
+"""Isolation: rules and call records never survive into the next test, whatever way a test ends.
+
+A suite is generated from scenarios that each end differently (passing, failing, an error in
+setup or teardown, an exception inside `cobo_faults()` or `example()`, a spent sequence), and
+run in several orders, shuffled with fixed seeds. Every scenario first proves it starts clean:
+no rules, no calls, and a request every earlier rule would have answered is answered by none.
+Tests that do not use the plugin prove interception is off, by reaching a loopback server.
+"""
+
+from __future__ import annotations
+
+import http.server
+import random
+import threading
+from collections.abc import Iterator
+
+import httpx
+import hypothesis  # noqa: F401  # imported once here, not again by every pytester run's Hypothesis plugin
+import pytest
+
+from pytest_cobo_errors import UnmatchedRequestError, cobo_faults
+from pytest_cobo_errors import faults as faults_module
+
+PRELUDE = """
+import asyncio
+import http.server
+import threading
+
+import httpx
+import pytest
+
+from pytest_cobo_errors import SequenceExhaustedError, UnmatchedRequestError, cobo_faults
+
+SHARED = "https://api.dev.cobo.com/v1/custody/coin_info/"  # every rule below answers it: a leftover would
+CLIENT = httpx.Client(trust_env=False)  # one client: building one per request costs more than the test
+
+
+def assert_clean(faults):
+    assert faults.book.rules == [] and faults.calls == [] and faults.book.unmatched == []
+    with pytest.raises(UnmatchedRequestError, match="No fault is declared"):
+        CLIENT.get(SHARED)
+    faults.reset()  # forget the probe
+
+
+def assert_not_intercepted(loopback):
+    assert CLIENT.get(loopback).text == "ok"
+    try:
+        import requests
+    except ImportError:
+        return
+    with requests.Session() as session:
+        session.trust_env = False  # a proxy from the environment must not stand in for the loopback server
+        assert session.get(loopback, timeout=5).text == "ok"
+"""
+
+CONFTEST = """
+import http.server
+import threading
+
+import httpx
+import pytest
+
+
+class Quiet(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def loopback():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield "http://127.0.0.1:%d/" % server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def broken_setup(cobo_fault):
+    cobo_fault.inject(12007)
+    with httpx.Client() as client:
+        client.get("https://api.dev.cobo.com/v1/custody/coin_info/")
+    raise RuntimeError("setup fails after using the faults")
+
+
+@pytest.fixture
+def broken_teardown(cobo_fault):
+    cobo_fault.inject(1010)
+    yield
+    raise RuntimeError("teardown fails")
+"""
+
+# name -> (source with {i} for a unique suffix, outcomes it adds: passed, failed, errors)
+SCENARIOS: dict[str, tuple[str, tuple[int, int, int]]] = {
+    "passes": (
+        """
+def test_passes_{i}(cobo_fault):
+    assert_clean(cobo_fault)
+    cobo_fault.inject(12007, path="/v1/custody/coin_info/")
+    assert CLIENT.get(SHARED).json()["error_code"] == 12007
+""",
+        (1, 0, 0),
+    ),
+    "leaves_outcomes_unused": (
+        """
+def test_leaves_outcomes_unused_{i}(cobo_fault):
+    assert_clean(cobo_fault)
+    cobo_fault.sequence([1010, 12007, 1000])
+    cobo_fault.succeed(optional=True)
+    assert CLIENT.get(SHARED).status_code == 429
+""",
+        (1, 0, 0),
+    ),
+    "fails": (
+        """
+def test_fails_{i}(cobo_fault):
+    assert_clean(cobo_fault)
+    cobo_fault.inject(1000, times=5)
+    cobo_fault.inject(12009)
+    CLIENT.get(SHARED)
+    assert False, "the test itself fails"
+""",
+        (0, 1, 0),
+    ),
+    "unused_rule": (
+        """
+def test_unused_rule_{i}(cobo_fault):
+    assert_clean(cobo_fault)
+    cobo_fault.inject(12009)
+""",
+        (1, 0, 1),
+    ),
+    "setup_error": (
+        """
+def test_setup_error_{i}(broken_setup, cobo_fault):
+    raise AssertionError("never runs")
+""",
+        (0, 0, 1),
+    ),
+    "teardown_error": (
+        """
+def test_teardown_error_{i}(broken_teardown, cobo_fault):
+    assert CLIENT.get(SHARED).status_code == 429
+""",
+        (1, 0, 1),
+    ),
+    "sequence_spent": (
+        """
+def test_sequence_spent_{i}(cobo_fault):
+    assert_clean(cobo_fault)
+    cobo_fault.sequence([1010])
+    CLIENT.get(SHARED)
+    CLIENT.get(SHARED)
+""",
+        (0, 1, 0),
+    ),
+    "context_manager_raises": (
+        """
+def test_context_manager_raises_{i}(loopback):
+    with pytest.raises(ZeroDivisionError):
+        with cobo_faults() as faults:
+            faults.inject(1000)
+            CLIENT.get(SHARED)
+            1 / 0
+    assert_not_intercepted(loopback)
+""",
+        (1, 0, 0),
+    ),
+    "context_manager_unused": (
+        """
+def test_context_manager_unused_{i}(loopback):
+    try:
+        with cobo_faults() as faults:
+            faults.inject(12007)
+    finally:
+        assert_not_intercepted(loopback)
+""",
+        (0, 1, 0),
+    ),
+    "example_raises": (
+        """
+def test_example_raises_{i}(cobo_fault):
+    assert_clean(cobo_fault)
+    with pytest.raises(KeyError):
+        with cobo_fault.example():
+            cobo_fault.inject(12007)
+            CLIENT.get(SHARED)
+            raise KeyError("inside the example")
+    assert_clean(cobo_fault)
+""",
+        (1, 0, 0),
+    ),
+    "no_plugin": (
+        """
+def test_no_plugin_{i}(loopback):
+    assert_not_intercepted(loopback)
+""",
+        (1, 0, 0),
+    ),
+    "async_client": (
+        """
+def test_async_client_{i}(cobo_fault):
+    assert_clean(cobo_fault)
+    cobo_fault.inject(1010, times=3)
+
+    async def go():
+        async with httpx.AsyncClient() as client:
+            return await asyncio.gather(*(client.get(SHARED) for _ in range(3)))
+
+    assert [r.status_code for r in asyncio.run(go())] == [429, 429, 429]
+""",
+        (1, 0, 0),
+    ),
+}
+
+
+def _suite(seed: int, copies: int = 2) -> tuple[dict[str, str], tuple[int, int, int]]:
+    """Two test modules holding *copies* of every scenario, in an order shuffled by *seed*."""
+    chosen = [name for name in SCENARIOS for _ in range(copies)]
+    random.Random(seed).shuffle(chosen)
+    bodies = [SCENARIOS[name][0].format(i=n) for n, name in enumerate(chosen)]
+    half = len(bodies) // 2
+    first, second = ("test_b_first", "test_a_second") if seed % 2 else ("test_a_first", "test_b_second")
+    files = {first: PRELUDE + "".join(bodies[:half]), second: PRELUDE + "".join(bodies[half:])}
+    totals = tuple(sum(SCENARIOS[name][1][k] for name in chosen) for k in range(3))
+    return files, (totals[0], totals[1], totals[2])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_no_rule_or_call_survives_into_the_next_test_in_any_order(pytester: pytest.Pytester, seed: int) -> None:
+    files, (passed, failed, errors) = _suite(seed)
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(**files)
+    result = pytester.runpytest("-p", "no:randomly", "-p", "no:cacheprovider", "--tb=short")
+    result.assert_outcomes(passed=passed, failed=failed, errors=errors)
+    # every failure is the one the scenario meant, never a leftover rule answering a later test
+    output = result.stdout.str()
+    assert "AssertionError: the test itself fails" in output
+    assert output.count("DID NOT RAISE") == 0
+    assert "INTERNALERROR" not in output
+
+
+def test_the_shuffles_really_differ() -> None:
+    orders = {tuple(_suite(seed)[0].values()) for seed in range(4)}
+    assert len(orders) == 4
+
+
+# -- the same guarantees, in this process ---------------------------------------------------
+class _Ok(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def loopback() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+SHARED = "https://api.dev.cobo.com/v1/custody/coin_info/"
+_CLIENT = httpx.Client(trust_env=False)
+
+
+def test_consecutive_blocks_share_nothing(loopback: str) -> None:
+    with cobo_faults(transports="httpx") as first:
+        first.inject(12007)
+        assert _CLIENT.get(SHARED).status_code == 400
+    with cobo_faults(transports="httpx") as second:
+        assert second.book.rules == []
+        assert second.calls == []
+        with pytest.raises(UnmatchedRequestError, match="No fault is declared"):
+            _CLIENT.get(SHARED)
+        second.reset()
+    assert len(first.calls) == 1  # the first block's record is still readable, and unchanged
+    assert _CLIENT.get(loopback).text == "ok"
+
+
+def test_a_transport_that_fails_to_start_leaves_nothing_patched(loopback: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_load = faults_module.load
+    loaded: list[str] = []
+
+    def load_then_fail(name: str) -> object:
+        loaded.append(name)
+        if len(loaded) == 2:
+            raise ImportError("the second transport cannot start")
+        return real_load(name)
+
+    monkeypatch.setattr(faults_module, "load", load_then_fail)
+    faults = faults_module.CoboFaults(transports="httpx")
+    faults.transport_names = ("httpx", "httpx")
+    with pytest.raises(ImportError, match="second transport"):
+        faults.start()
+    assert _CLIENT.get(loopback).text == "ok"  # the first, started transport was stopped again
+    faults.start()  # and the faults can start cleanly afterwards
+    try:
+        faults.inject(1010)
+        assert _CLIENT.get(SHARED).status_code == 429
+    finally:
+        faults.stop()
+    assert _CLIENT.get(loopback).text == "ok"
+
+
+def test_stop_is_idempotent_and_start_twice_is_refused(loopback: str) -> None:
+    faults = faults_module.CoboFaults(transports="httpx")
+    faults.start()
+    with pytest.raises(RuntimeError, match="already active"):
+        faults.start()
+    faults.stop()
+    faults.stop()
+    assert _CLIENT.get(loopback).text == "ok"
+
+
+# -- sharing httpx with respx in the same test ------------------------------------------------
+RESPX_ALONGSIDE = """
+import httpx
+import pytest
+
+CLIENT = httpx.Client()
+
+
+@pytest.fixture(params=["cobo_fault first", "respx_mock first"])
+def both(request):
+    names = ["cobo_fault", "respx_mock"]
+    if request.param == "respx_mock first":
+        names.reverse()
+    values = {name: request.getfixturevalue(name) for name in names}
+    return values["cobo_fault"], values["respx_mock"]
+
+
+def test_each_mock_answers_its_own_host(both):
+    cobo_fault, respx_mock = both
+    respx_mock.get("https://prices.example/btc").respond(200, json={"usd": 1})
+    cobo_fault.inject(12007)
+    assert CLIENT.get("https://api.dev.cobo.com/v1/custody/coin_info/").status_code == 400
+    assert CLIENT.get("https://prices.example/btc").json() == {"usd": 1}
+"""
+
+
+def test_cobo_fault_and_respx_mock_share_a_test_in_either_fixture_order(pytester: pytest.Pytester) -> None:
+    """A test may mock a price feed with respx while cobo_fault answers Cobo; fixture order must not matter."""
+    pytester.makepyfile(RESPX_ALONGSIDE)
+    result = pytester.runpytest("-p", "no:randomly", "--cobo-transports=httpx")
+    result.assert_outcomes(passed=2)
