@@ -10,6 +10,9 @@ from __future__ import annotations
 from typing import Literal
 
 import pytest
+
+pytest.importorskip("cobo_custody", reason="the SDK demo needs the official SDK: pip install -e '.[examples]'")
+
 from cobo_custody.client import Client
 from cobo_custody.config import Env
 from cobo_custody.signer.local_signer import LocalSigner, generate_new_key

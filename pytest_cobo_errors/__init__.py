@@ -7,45 +7,43 @@ strategies live in `pytest_cobo_errors.strategies`, imported only when you ask f
 
 from __future__ import annotations
 
-from pytest_cobo_errors.cases import CoboErrorCase, cobo_error_cases
-from pytest_cobo_errors.catalog import (
-    ERROR_CODES,
-    HTTP_STATUSES,
-    ErrorCode,
-    HttpStatus,
-    UnknownCodeError,
-    error_code,
-    http_status,
-)
-from pytest_cobo_errors.envelopes import (
-    EnvelopeError,
-    ErrorEnvelope,
-    assert_cobo_error,
-    build_envelope,
-    parse_envelope,
-    success_envelope,
-)
-from pytest_cobo_errors.faults import CoboFaults, cobo_faults
-from pytest_cobo_errors.hosts import COBO_BASE_URLS, CapturedRequest
-from pytest_cobo_errors.outcomes import (
-    connect_error,
-    connect_timeout,
-    dropped_connection,
-    error,
-    gateway,
-    read_timeout,
-    respond,
-    success,
-)
-from pytest_cobo_errors.rules import (
-    Call,
-    CoboFaultError,
-    FaultRule,
-    SequenceExhaustedError,
-    UnmatchedRequestError,
-)
-from pytest_cobo_errors.selection import CodeFilter, PatternError, parse_filter
-from pytest_cobo_errors.signing import SigningUnavailableError, TestKey, signed
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytest_cobo_errors.cases import CoboErrorCase, cobo_error_cases
+    from pytest_cobo_errors.catalog import (
+        ERROR_CODES,
+        HTTP_STATUSES,
+        ErrorCode,
+        HttpStatus,
+        UnknownCodeError,
+        error_code,
+        http_status,
+    )
+    from pytest_cobo_errors.envelopes import (
+        EnvelopeError,
+        ErrorEnvelope,
+        assert_cobo_error,
+        build_envelope,
+        parse_envelope,
+        success_envelope,
+    )
+    from pytest_cobo_errors.faults import CoboFaults, cobo_faults
+    from pytest_cobo_errors.hosts import COBO_BASE_URLS, CapturedRequest
+    from pytest_cobo_errors.outcomes import (
+        connect_error,
+        connect_timeout,
+        dropped_connection,
+        error,
+        gateway,
+        read_timeout,
+        respond,
+        success,
+    )
+    from pytest_cobo_errors.rules import Call, CoboFaultError, FaultRule, SequenceExhaustedError, UnmatchedRequestError
+    from pytest_cobo_errors.selection import CodeFilter, PatternError, parse_filter
+    from pytest_cobo_errors.signing import SigningUnavailableError, TestKey, signed
 
 __all__ = [
     "COBO_BASE_URLS",
@@ -87,3 +85,57 @@ __all__ = [
     "success",
     "success_envelope",
 ]
+
+# Loaded on first use (PEP 562): importing the plugin must not pay for the whole API.
+_HOMES = {
+    "COBO_BASE_URLS": "pytest_cobo_errors.hosts",
+    "Call": "pytest_cobo_errors.rules",
+    "CapturedRequest": "pytest_cobo_errors.hosts",
+    "CoboErrorCase": "pytest_cobo_errors.cases",
+    "CoboFaultError": "pytest_cobo_errors.rules",
+    "CoboFaults": "pytest_cobo_errors.faults",
+    "CodeFilter": "pytest_cobo_errors.selection",
+    "ERROR_CODES": "pytest_cobo_errors.catalog",
+    "EnvelopeError": "pytest_cobo_errors.envelopes",
+    "ErrorCode": "pytest_cobo_errors.catalog",
+    "ErrorEnvelope": "pytest_cobo_errors.envelopes",
+    "FaultRule": "pytest_cobo_errors.rules",
+    "HTTP_STATUSES": "pytest_cobo_errors.catalog",
+    "HttpStatus": "pytest_cobo_errors.catalog",
+    "PatternError": "pytest_cobo_errors.selection",
+    "SequenceExhaustedError": "pytest_cobo_errors.rules",
+    "SigningUnavailableError": "pytest_cobo_errors.signing",
+    "TestKey": "pytest_cobo_errors.signing",
+    "UnknownCodeError": "pytest_cobo_errors.catalog",
+    "UnmatchedRequestError": "pytest_cobo_errors.rules",
+    "assert_cobo_error": "pytest_cobo_errors.envelopes",
+    "build_envelope": "pytest_cobo_errors.envelopes",
+    "cobo_error_cases": "pytest_cobo_errors.cases",
+    "cobo_faults": "pytest_cobo_errors.faults",
+    "connect_error": "pytest_cobo_errors.outcomes",
+    "connect_timeout": "pytest_cobo_errors.outcomes",
+    "dropped_connection": "pytest_cobo_errors.outcomes",
+    "error": "pytest_cobo_errors.outcomes",
+    "error_code": "pytest_cobo_errors.catalog",
+    "gateway": "pytest_cobo_errors.outcomes",
+    "http_status": "pytest_cobo_errors.catalog",
+    "parse_envelope": "pytest_cobo_errors.envelopes",
+    "parse_filter": "pytest_cobo_errors.selection",
+    "read_timeout": "pytest_cobo_errors.outcomes",
+    "respond": "pytest_cobo_errors.outcomes",
+    "signed": "pytest_cobo_errors.signing",
+    "success": "pytest_cobo_errors.outcomes",
+    "success_envelope": "pytest_cobo_errors.envelopes",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    # not cached here: a module dropped from sys.modules (pytester does that) must not leave a stale class
+    return getattr(importlib.import_module(home), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -15,12 +15,12 @@ from typing import Any, TypeVar, overload
 import pytest
 
 from pytest_cobo_errors.catalog import ERROR_CODES, HTTP_STATUSES, ErrorCode, HttpStatus
+from pytest_cobo_errors.markers import CASE_MARKER
 from pytest_cobo_errors.outcomes import Outcome, error, gateway
 from pytest_cobo_errors.selection import CodeFilter, CodePattern, PatternError, parse_filter, parse_pattern
 
-__all__ = ["CASE_MARKER", "CoboErrorCase", "case_key", "cobo_error_cases"]
+__all__ = ["CoboErrorCase", "build_cases", "case_key", "cobo_error_cases"]
 
-CASE_MARKER = "cobo_error_case"
 _NOTHING: Any = object()
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from pytest_cobo_errors.catalog import ERROR_CODES, HTTP_STATUSES, ErrorCode, HttpStatus
-from pytest_cobo_errors.outcomes import NetworkFault, Outcome, Reply
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from pytest_cobo_errors.outcomes import NetworkFault, Outcome, Reply
 
 __all__ = ["ErrorCoverage"]
 
@@ -29,8 +33,9 @@ class ErrorCoverage:
         code = outcome.code
         if code is not None and code in ERROR_CODES:
             self.codes.add(code)
-        if isinstance(reply, Reply) and reply.status in HTTP_STATUSES:
-            self.statuses.add(reply.status)
+        status: int | None = getattr(reply, "status", None)  # a NetworkFault has none
+        if status is not None and status in HTTP_STATUSES:
+            self.statuses.add(status)
 
     def merge(self, data: Mapping[str, Iterable[int]]) -> None:
         """Add what another process (a pytest-xdist worker) saw, as made by `as_dict`."""

@@ -3,27 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_cobo_errors.cases import CASE_MARKER, CoboErrorCase
-from pytest_cobo_errors.catalog import ERROR_CODES, HTTP_STATUSES, iter_entries
-from pytest_cobo_errors.coverage import ErrorCoverage
-from pytest_cobo_errors.faults import CoboFaults
+from pytest_cobo_errors.markers import CASE_MARKER, MARKERS, TRANSPORTS_MARKER
 from pytest_cobo_errors.settings import Settings, add_options, read_settings
-from pytest_cobo_errors.signing import SigningUnavailableError, TestKey, session_key
+
+if TYPE_CHECKING:
+    # The rest is imported where it is used: this module loads into every pytest run of every
+    # project that has the plugin installed, most of which never ask for a Cobo fault.
+    from pytest_cobo_errors.catalog import ErrorCode, HttpStatus
+    from pytest_cobo_errors.coverage import ErrorCoverage
+    from pytest_cobo_errors.faults import CoboFaults
+    from pytest_cobo_errors.signing import TestKey
 
 SETTINGS = pytest.StashKey[Settings]()
-COVERAGE = pytest.StashKey[ErrorCoverage]()
+COVERAGE: pytest.StashKey[ErrorCoverage] = pytest.StashKey()
 CALL_FAILED = pytest.StashKey[bool]()
-
-_MARKERS = (
-    "cobo_transports(*names): the HTTP libraries cobo_fault intercepts in this test, "
-    "e.g. @pytest.mark.cobo_transports('httpx') or ('httpx', 'requests')",
-    f"{CASE_MARKER}(key): set by @cobo_error_cases on each case, key '12007' or 'http:503'; "
-    "--cobo-codes deselects by it",
-)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -31,10 +28,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    for line in _MARKERS:
+    for line in MARKERS:
         config.addinivalue_line("markers", line)
     config.stash[SETTINGS] = read_settings(config)
-    config.stash[COVERAGE] = ErrorCoverage()
+    if config.stash[SETTINGS].coverage:
+        from pytest_cobo_errors.coverage import ErrorCoverage
+
+        config.stash[COVERAGE] = ErrorCoverage()
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -43,6 +43,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if settings.base_urls:
         lines[0] += ", base URLs " + ", ".join(str(b) for b in settings.base_urls)
     if settings.codes is not None:
+        from pytest_cobo_errors.catalog import ERROR_CODES, HTTP_STATUSES, iter_entries
+
         total = len(ERROR_CODES) + len(HTTP_STATUSES)
         chosen = sum(1 for entry in iter_entries() if settings.codes.selects(entry))
         lines.append(f"cobo-errors: --cobo-codes={settings.codes} selects {chosen} of {total} documented cases")
@@ -68,7 +70,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = selected
 
 
-def _entry(key: str) -> Any:
+def _entry(key: str) -> ErrorCode | HttpStatus:
+    from pytest_cobo_errors.catalog import ERROR_CODES, HTTP_STATUSES
+
     return HTTP_STATUSES[int(key[5:])] if key.startswith("http:") else ERROR_CODES[int(key)]
 
 
@@ -77,20 +81,15 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report: pytest.TestReport = yield
-    if report.when == "call" and report.failed:
-        # the cobo_fault teardown reads this, so "unused fault" errors don't pile onto a failure
-        item.stash[CALL_FAILED] = True
+    if report.when == "call":
+        if report.failed:
+            # the cobo_fault teardown reads this, so "unused fault" errors don't pile onto a failure
+            item.stash[CALL_FAILED] = True
+        coverage = item.config.stash.get(COVERAGE, None)
+        if coverage is not None:
+            for key in _case_keys(item):
+                coverage.record_entry(_entry(key))
     return report
-
-
-def pytest_runtest_call(item: pytest.Item) -> None:
-    callspec = getattr(item, "callspec", None)
-    if callspec is None or not _case_keys(item):
-        return
-    coverage = item.config.stash[COVERAGE]
-    for value in callspec.params.values():
-        if isinstance(value, CoboErrorCase):
-            coverage.record_entry(value.entry)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -98,13 +97,17 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     """pytest-xdist: merge what a worker's tests exercised into the controller's report."""
     data = getattr(node, "workeroutput", {}).get("cobo_coverage")
     if data:
-        node.config.stash[COVERAGE].merge(data)
+        coverage = node.config.stash.get(COVERAGE, None)
+        if coverage is not None:
+            coverage.merge(data)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     settings = config.stash[SETTINGS]
-    coverage = config.stash[COVERAGE]
+    coverage = config.stash.get(COVERAGE, None)
+    if coverage is None:
+        return
     workeroutput = getattr(config, "workeroutput", None)
     if workeroutput is not None:
         workeroutput["cobo_coverage"] = coverage.as_dict()
@@ -115,9 +118,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     settings = config.stash[SETTINGS]
-    if not settings.coverage or hasattr(config, "workeroutput"):
+    coverage = config.stash.get(COVERAGE, None)
+    if coverage is None or hasattr(config, "workeroutput"):
         return
-    coverage = config.stash[COVERAGE]
     terminalreporter.write_sep("=", "cobo error coverage")
     for line in coverage.report(fail_under=settings.fail_under):
         terminalreporter.write_line(line)
@@ -140,14 +143,16 @@ def cobo_fault(request: pytest.FixtureRequest) -> Iterator[CoboFaults]:
     answers. A request no rule answers fails the test and never reaches the network; a rule
     never used fails the test at teardown unless declared ``optional=True``.
     """
+    from pytest_cobo_errors.faults import CoboFaults
+
     config = request.config
     settings = config.stash[SETTINGS]
-    marker = request.node.get_closest_marker("cobo_transports")
+    marker = request.node.get_closest_marker(TRANSPORTS_MARKER)
     try:
         faults = CoboFaults(
             base_urls=settings.base_urls,
             transports=list(marker.args) if marker else settings.transports,
-            on_served=config.stash[COVERAGE].record_served,
+            on_served=coverage.record_served if (coverage := config.stash.get(COVERAGE, None)) else None,
         )
     except (TypeError, ValueError) as exc:
         problem = str(exc)
@@ -176,6 +181,8 @@ def cobo_signing_key() -> TestKey:
     ``cobo_fault.sign_responses(cobo_signing_key)``. One key per test process; it needs the
     ``signing`` extra (``pip install 'pytest-cobo-errors[signing]'``).
     """
+    from pytest_cobo_errors.signing import SigningUnavailableError, session_key
+
     try:
         return session_key()
     except SigningUnavailableError as exc:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pytest
 
-from pytest_cobo_errors.hosts import BaseUrl, parse_base_url
-from pytest_cobo_errors.selection import CodeFilter, PatternError, parse_filter
 from pytest_cobo_errors.transports import parse_transports
+
+if TYPE_CHECKING:
+    from pytest_cobo_errors.hosts import BaseUrl
+    from pytest_cobo_errors.selection import CodeFilter
 
 __all__ = ["OPTIONS", "Settings", "add_options", "read_settings"]
 
@@ -56,20 +58,29 @@ def _value(config: pytest.Config, name: str) -> object:
 
 def read_settings(config: pytest.Config) -> Settings:
     """Validate every option now, so a bad value is a usage error (exit 4), not a traceback."""
+    # hosts and selection are imported only when their option is used: every pytest run loads this
     raw_bases = _value(config, "cobo_base_url") or []
-    try:
-        bases = tuple(parse_base_url(b) for b in raw_bases) or None  # type: ignore[attr-defined]
-    except (TypeError, ValueError) as exc:
-        raise pytest.UsageError(f"--cobo-base-url / cobo_base_url: {exc}") from None
+    bases = None
+    if raw_bases:
+        from pytest_cobo_errors.hosts import parse_base_url
+
+        try:
+            bases = tuple(parse_base_url(b) for b in raw_bases)  # type: ignore[attr-defined]
+        except (TypeError, ValueError) as exc:
+            raise pytest.UsageError(f"--cobo-base-url / cobo_base_url: {exc}") from None
     try:
         transports = parse_transports(_value(config, "cobo_transports") or "auto")
     except (TypeError, ValueError) as exc:
         raise pytest.UsageError(f"--cobo-transports / cobo_transports: {exc}") from None
     codes_text = _value(config, "cobo_codes")
-    try:
-        codes = parse_filter(str(codes_text)) if codes_text else None
-    except (PatternError, TypeError) as exc:
-        raise pytest.UsageError(f"--cobo-codes / cobo_codes: {exc}") from None
+    codes = None
+    if codes_text:
+        from pytest_cobo_errors.selection import PatternError, parse_filter
+
+        try:
+            codes = parse_filter(str(codes_text))
+        except (PatternError, TypeError) as exc:
+            raise pytest.UsageError(f"--cobo-codes / cobo_codes: {exc}") from None
     fail_under_text = _value(config, "cobo_coverage_fail_under")
     fail_under = None
     if fail_under_text not in (None, ""):

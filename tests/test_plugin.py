@@ -248,3 +248,13 @@ def test_cobo_faults_context_manager_works_outside_fixtures() -> None:
     with pytest.raises(ZeroDivisionError), cobo_faults(transports="httpx") as faults:  # noqa: PT012
         faults.inject(12008)  # unused, but the block's own error wins
         1 / 0  # noqa: B018
+
+
+def test_every_public_name_is_importable_from_the_package() -> None:
+    import pytest_cobo_errors
+
+    assert sorted(pytest_cobo_errors.__all__) == sorted(pytest_cobo_errors._HOMES)
+    for name in pytest_cobo_errors.__all__:
+        assert getattr(pytest_cobo_errors, name) is not None
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        pytest_cobo_errors.nope  # noqa: B018

@@ -26,6 +26,7 @@ from pytest_cobo_errors import (
     assert_cobo_error,
     dropped_connection,
     success,
+    transports,
 )
 from pytest_cobo_errors.outcomes import Reply
 from pytest_cobo_errors.transports import parse_transports
@@ -319,7 +320,7 @@ def test_the_option_and_its_ini_twin_choose_the_default_transports(
 
 
 @pytest.fixture
-def without_responses(monkeypatch: pytest.MonkeyPatch) -> None:
+def without_responses(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Make ``responses`` look uninstalled, the way the transport registry checks for it."""
     real_find_spec = importlib.util.find_spec
 
@@ -327,6 +328,9 @@ def without_responses(monkeypatch: pytest.MonkeyPatch) -> None:
         return None if name == "responses" else real_find_spec(name, package)
 
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    transports._installed.cache_clear()  # the registry remembers what is installed
+    yield
+    transports._installed.cache_clear()
 
 
 @pytest.mark.usefixtures("without_responses")

@@ -6,12 +6,14 @@ libraries a suite never uses.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol, TypeAlias
 
-from pytest_cobo_errors.hosts import CapturedRequest
-from pytest_cobo_errors.outcomes import NetworkFault, Reply
+if TYPE_CHECKING:
+    from pytest_cobo_errors.hosts import CapturedRequest
+    from pytest_cobo_errors.outcomes import NetworkFault, Reply
 
 __all__ = [
     "DEFER",
@@ -41,7 +43,7 @@ DEFER: Final = _Sentinel("DEFER")
 """A decision to leave a request for a non-Cobo host to another mock of the same library
 (a user's own respx router), which then answers or fails it; it never reaches the network."""
 
-Decision = Reply | NetworkFault | _Sentinel
+Decision: TypeAlias = "Reply | NetworkFault | _Sentinel"
 
 
 class Handler(Protocol):
@@ -67,9 +69,15 @@ TRANSPORTS: Final = {
 }
 
 
+@functools.cache
+def _installed(library: str) -> bool:
+    # find_spec walks sys.path; asked once per library, not once per test
+    return importlib.util.find_spec(library) is not None
+
+
 def available() -> tuple[str, ...]:
     """The transports whose mocking library is installed, in a stable order."""
-    return tuple(name for name, (_, lib, _) in TRANSPORTS.items() if importlib.util.find_spec(lib) is not None)
+    return tuple(name for name, (_, lib, _) in TRANSPORTS.items() if _installed(lib))
 
 
 def parse_transports(value: object) -> tuple[str, ...]:
@@ -87,7 +95,7 @@ def parse_transports(value: object) -> tuple[str, ...]:
         if name not in TRANSPORTS:
             raise ValueError(f"unknown transport {name!r}; valid: auto, {', '.join(TRANSPORTS)}")
         _, lib, install = TRANSPORTS[name]
-        if importlib.util.find_spec(lib) is None:
+        if not _installed(lib):
             raise ValueError(f"the {name} transport needs the {lib!r} library: {install}")
     if not chosen:
         raise ValueError(f"no transport chosen; valid: auto, {', '.join(TRANSPORTS)}")
