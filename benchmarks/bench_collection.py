@@ -17,10 +17,9 @@ where the decorator runs (at import of the test modules), and the wall time of t
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from bench_harness import COBO, PYTEST_HTTPX, Row, Variant, Workspace, interleave, print_table, ratio_row
+from bench_harness import COBO, PYTEST_HTTPX, Row, Variant, Workspace, interleave, main, ratio_row
 
 TARGET = 1.2
 MODULES, PER_MODULE = 5, 10
@@ -80,13 +79,5 @@ def run(rounds: int) -> list[Row]:
     ]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
-    print_table(run(args.rounds))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(__doc__, run, rounds=5))

@@ -12,6 +12,7 @@ test run, or collection), which leaves out interpreter start-up.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
@@ -19,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -283,3 +284,12 @@ def print_table(rows: Iterable[Row]) -> None:
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for c in cells:
         print("| " + " | ".join(v.ljust(w) for v, w in zip(c, widths, strict=True)) + " |")
+
+
+def main(doc: str, run: Callable[[int], Iterable[Row]], *, rounds: int = 5) -> int:
+    """The command line every ``bench_*.py`` shares: ``--rounds N``, then the table."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("--rounds", type=int, default=rounds)
+    args = parser.parse_args()
+    print_table(run(args.rounds))
+    return 0

@@ -19,10 +19,9 @@ test start to last test end, so interpreter start-up and collection are left out
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from bench_harness import COBO, PYTEST_HTTPX, Row, Variant, Workspace, interleave, print_table, ratio_row
+from bench_harness import COBO, PYTEST_HTTPX, Row, Variant, Workspace, interleave, main, ratio_row
 
 REPS = 10
 TARGET = 1.05
@@ -138,13 +137,5 @@ def run(rounds: int) -> list[Row]:
     return rows
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
-    print_table(run(args.rounds))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(__doc__, run, rounds=5))

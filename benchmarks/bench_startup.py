@@ -10,11 +10,10 @@ The figure is the wall time of the whole process: import, configuration, collect
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 
-from bench_harness import COBO, PYTEST_HTTPX, Row, Variant, Workspace, interleave, print_table, ratio_row
+from bench_harness import COBO, PYTEST_HTTPX, Row, Variant, Workspace, interleave, main, ratio_row
 
 TARGET = 1.03
 MODULES, PER_MODULE = 10, 20
@@ -64,13 +63,5 @@ def run(rounds: int) -> list[Row]:
     ]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=11)
-    args = parser.parse_args()
-    print_table(run(args.rounds))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(__doc__, run, rounds=11))

@@ -33,8 +33,8 @@ from pytest_cobo_errors.transports import DEFER, PASS_THROUGH, Decision, Transpo
 __all__ = ["CoboFaults", "ServedHook", "cobo_faults"]
 
 ServedHook = Callable[[Outcome, "Reply | NetworkFault"], None]
-_COBO_ORIGINS = frozenset((b.scheme, b.host) for b in map(parse_base_url, COBO_BASE_URLS))
-_COBO_HOSTS = frozenset(host for _, host in _COBO_ORIGINS)
+_COBO_BASES = tuple(map(parse_base_url, COBO_BASE_URLS))  # parsed once, not once per test
+_COBO_HOSTS = frozenset(base.host for base in _COBO_BASES)
 
 
 def _code_of(value: object) -> int | ErrorCode | None:
@@ -68,7 +68,7 @@ class CoboFaults:
         transports: str | Sequence[str] | None = None,
         on_served: ServedHook | None = None,
     ) -> None:
-        bases = _base_urls(COBO_BASE_URLS if base_urls is None else base_urls, "base_urls")
+        bases = _COBO_BASES if base_urls is None else _base_urls(base_urls, "base_urls")
         self.base_urls: tuple[BaseUrl, ...] = bases
         self.transport_names = parse_transports(transports)
         self.book = RuleBook()

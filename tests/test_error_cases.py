@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 
 import pytest
@@ -209,3 +210,21 @@ def test_the_most_specific_expectation_wins() -> None:
         "12009-duplicate-withdraw-request-id": ("twelve", "12xxx"),
         "http-429-too-many-requests": ("gateway", "http:429"),
     }
+
+
+@pytest.mark.skipif(importlib.util.find_spec("xdist") is None, reason="needs pytest-xdist")
+def test_xdist_workers_collect_the_same_cases(pytester: pytest.Pytester) -> None:
+    # xdist refuses to run ("Different tests were collected between gw0 and gw1") unless every
+    # worker collects the same ids in the same order
+    pytester.makepyfile(
+        """
+        from pytest_cobo_errors import cobo_error_cases
+
+        @cobo_error_cases(statuses=True, expect={"12xxx": "twelve", "*": "other"})
+        def test_case(cobo_error):
+            assert cobo_error.expected in ("twelve", "other")
+        """
+    )
+    result = pytester.runpytest_subprocess("-n", "2", "--cobo-codes=!1070")
+    result.assert_outcomes(passed=50)  # 51 cases, 1070 deselected on each worker
+    assert "Different tests were collected" not in result.stdout.str() + result.stderr.str()
