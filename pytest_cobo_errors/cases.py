@@ -15,7 +15,6 @@ from typing import Any, TypeVar, overload
 import pytest
 
 from pytest_cobo_errors.catalog import ERROR_CODES, HTTP_STATUSES, ErrorCode, HttpStatus
-from pytest_cobo_errors.markers import CASE_MARKER
 from pytest_cobo_errors.outcomes import Outcome, error, gateway
 from pytest_cobo_errors.selection import CodeFilter, CodePattern, PatternError, parse_filter, parse_pattern
 
@@ -255,10 +254,8 @@ def cobo_error_cases(
     if not isinstance(argname, str) or not argname.isidentifier():
         raise ValueError(f"argname must be a Python identifier, got {argname!r}")
     cases = build_cases(family=family, codes=codes, exclude=exclude, statuses=statuses, expect=expect)
-    params = [
-        pytest.param(case, id=case.id, marks=getattr(pytest.mark, CASE_MARKER)(case_key(case.entry))) for case in cases
-    ]
-    mark = pytest.mark.parametrize(argname, params)
+    # plain values, no per-case marks: the plugin finds cases by type, and marks cost collection time
+    mark = pytest.mark.parametrize(argname, cases, ids=[case.id for case in cases])
     if func is None:
         return mark
     if callable(func):

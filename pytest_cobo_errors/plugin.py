@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_cobo_errors.markers import CASE_MARKER, MARKERS, TRANSPORTS_MARKER
+from pytest_cobo_errors.markers import MARKERS, TRANSPORTS_MARKER
 from pytest_cobo_errors.settings import Settings, add_options, read_settings
 
 if TYPE_CHECKING:
@@ -20,7 +21,31 @@ if TYPE_CHECKING:
 
 SETTINGS = pytest.StashKey[Settings]()
 COVERAGE: pytest.StashKey[ErrorCoverage] = pytest.StashKey()
-CALL_FAILED = pytest.StashKey[bool]()
+FAILED_CALLS: pytest.StashKey[_FailedCalls] = pytest.StashKey()
+
+
+class _FailedCalls:
+    """Which tests failed in their call phase, so the cobo_fault teardown does not pile "unused
+    fault" errors onto a failure. Registered on the first use of cobo_fault: a per-test hook
+    costs every test of every suite, most of which never use the plugin."""
+
+    def __init__(self) -> None:
+        self.nodeids: set[str] = set()
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call" and report.failed:
+            self.nodeids.add(report.nodeid)
+
+
+class _CaseCoverage:
+    """Records the @cobo_error_cases cases that run; registered only under --cobo-coverage."""
+
+    def __init__(self, coverage: ErrorCoverage) -> None:
+        self.coverage = coverage
+
+    def pytest_runtest_call(self, item: pytest.Item) -> None:
+        for entry in _case_entries(item):
+            self.coverage.record_entry(entry)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -34,7 +59,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.stash[SETTINGS].coverage:
         from pytest_cobo_errors.coverage import ErrorCoverage
 
-        config.stash[COVERAGE] = ErrorCoverage()
+        coverage = config.stash[COVERAGE] = ErrorCoverage()
+        config.pluginmanager.register(_CaseCoverage(coverage), "cobo-errors-case-coverage")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -51,8 +77,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return lines
 
 
-def _case_keys(item: pytest.Item) -> list[str]:
-    return [str(mark.args[0]) for mark in item.iter_markers(CASE_MARKER) if mark.args]
+def _case_entries(item: pytest.Item) -> list[ErrorCode | HttpStatus]:
+    """The catalog entries of the @cobo_error_cases cases *item* runs with."""
+    cases = sys.modules.get("pytest_cobo_errors.cases")  # not imported: no test uses the decorator
+    callspec = getattr(item, "callspec", None)
+    if cases is None or callspec is None:
+        return []
+    return [value.entry for value in callspec.params.values() if isinstance(value, cases.CoboErrorCase)]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -62,34 +93,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     selected: list[pytest.Item] = []
     deselected: list[pytest.Item] = []
     for item in items:
-        keys = _case_keys(item)
-        keep = all(codes.selects(_entry(key)) for key in keys)
+        keep = all(codes.selects(entry) for entry in _case_entries(item))
         (selected if keep else deselected).append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected
-
-
-def _entry(key: str) -> ErrorCode | HttpStatus:
-    from pytest_cobo_errors.catalog import ERROR_CODES, HTTP_STATUSES
-
-    return HTTP_STATUSES[int(key[5:])] if key.startswith("http:") else ERROR_CODES[int(key)]
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    report: pytest.TestReport = yield
-    if report.when == "call":
-        if report.failed:
-            # the cobo_fault teardown reads this, so "unused fault" errors don't pile onto a failure
-            item.stash[CALL_FAILED] = True
-        coverage = item.config.stash.get(COVERAGE, None)
-        if coverage is not None:
-            for key in _case_keys(item):
-                coverage.record_entry(_entry(key))
-    return report
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -146,6 +154,10 @@ def cobo_fault(request: pytest.FixtureRequest) -> Iterator[CoboFaults]:
     from pytest_cobo_errors.faults import CoboFaults
 
     config = request.config
+    failed_calls = config.stash.get(FAILED_CALLS, None)
+    if failed_calls is None:
+        failed_calls = config.stash[FAILED_CALLS] = _FailedCalls()
+        config.pluginmanager.register(failed_calls, "cobo-errors-failed-calls")
     settings = config.stash[SETTINGS]
     marker = request.node.get_closest_marker(TRANSPORTS_MARKER)
     try:
@@ -165,7 +177,7 @@ def cobo_fault(request: pytest.FixtureRequest) -> Iterator[CoboFaults]:
         yield faults
     finally:
         faults.stop()
-    if request.node.stash.get(CALL_FAILED, False):
+    if request.node.nodeid in failed_calls.nodeids:
         return
     problems = faults.problems()
     if problems:

@@ -51,40 +51,59 @@ def to_httpx(reply: Reply, request: httpx.Request) -> httpx.Response:
     return httpx.Response(reply.status, headers=headers, stream=stream, request=request)
 
 
+class _Router:
+    """A respx router whose one catch-all route asks whichever handler is plugged in."""
+
+    def __init__(self) -> None:
+        self.handler: Handler | None = None
+        self.respx = respx.MockRouter(assert_all_called=False, assert_all_mocked=True)
+        self.respx.route().mock(side_effect=self.answer)
+
+    def answer(self, request: httpx.Request) -> httpx.Response | httpx.Request:
+        handler = self.handler
+        if handler is None:  # a client still sending after its test ended
+            raise RuntimeError("cobo_fault is no longer active")
+        captured = CapturedRequest(
+            request.method, str(request.url), dict(request.headers), request.read(), transport="httpx"
+        )
+        mocker = self.respx.Mocker
+        decision = handler(captured, others_may_answer=mocker is not None and len(mocker.routers) > 1)
+        if decision is PASS_THROUGH:
+            return request
+        if decision is DEFER:
+            raise DeferredRequestError(
+                f"cobo_fault: no rule answers {captured.describe()}, and no other respx router did either; "
+                f"declare a rule for it, or let it through with cobo_fault.allow_host({captured.host!r})"
+            )
+        if isinstance(decision, NetworkFault):
+            raise _FAULTS[decision.kind](f"{decision.label} (injected by cobo_fault)", request=request)
+        assert isinstance(decision, Reply)
+        return to_httpx(decision, request)
+
+
+# Routers are reused from test to test: building one costs about as much as a whole small test.
+# Each is in use by one transport at a time, so nested or concurrent fault blocks get their own.
+_IDLE: list[_Router] = []
+
+
 class RespxHttpxTransport:
     name = "httpx"
 
     def __init__(self) -> None:
-        self._router: respx.MockRouter | None = None
+        self._router: _Router | None = None
 
     def start(self, handler: Handler) -> None:
-        def answer(request: httpx.Request) -> httpx.Response | httpx.Request:
-            captured = CapturedRequest(
-                request.method, str(request.url), dict(request.headers), request.read(), transport="httpx"
-            )
-            mocker = router.Mocker
-            decision = handler(captured, others_may_answer=mocker is not None and len(mocker.routers) > 1)
-            if decision is PASS_THROUGH:
-                return request
-            if decision is DEFER:
-                raise DeferredRequestError(
-                    f"cobo_fault: no rule answers {captured.describe()}, and no other respx router did either; "
-                    f"declare a rule for it, or let it through with cobo_fault.allow_host({captured.host!r})"
-                )
-            if isinstance(decision, NetworkFault):
-                raise _FAULTS[decision.kind](f"{decision.label} (injected by cobo_fault)", request=request)
-            assert isinstance(decision, Reply)
-            return to_httpx(decision, request)
-
-        router = respx.MockRouter(assert_all_called=False, assert_all_mocked=True)
-        router.route().mock(side_effect=answer)
-        router.start()
+        router = _IDLE.pop() if _IDLE else _Router()
+        router.handler = handler
+        router.respx.start()
         self._router = router
 
     def stop(self) -> None:
-        if self._router is not None:
-            self._router.stop(quiet=True)
-            self._router = None
+        router, self._router = self._router, None
+        if router is not None:
+            router.respx.stop(clear=False, reset=True, quiet=True)  # keep the route, forget the calls
+            router.handler = None
+            _IDLE.append(router)
 
 
 def make() -> RespxHttpxTransport:
