@@ -108,6 +108,8 @@ def variants() -> list[Variant]:
         Variant("pytest-httpx (httpx_mock)", ("test_pytest_httpx.py",), (COBO,)),
         Variant("MockTransport (floor)", ("test_mocktransport.py",), (COBO, PYTEST_HTTPX)),
         Variant("respx + cobo plugin loaded", ("test_respx.py", "--cobo-transports=httpx"), (PYTEST_HTTPX,)),
+        # what a user with the requests extra gets by default: requests intercepted too
+        Variant("cobo_fault, httpx+requests", ("test_cobo_fault.py", "--cobo-transports=auto"), (PYTEST_HTTPX,)),
     ]
 
 
