@@ -30,11 +30,16 @@ from pytest_cobo_errors.rules import Call, FaultRule, RuleBook, SequenceExhauste
 from pytest_cobo_errors.signing import TestKey, session_key
 from pytest_cobo_errors.transports import DEFER, PASS_THROUGH, Decision, Transport, load, parse_transports
 
-__all__ = ["CoboFaults", "ServedHook", "cobo_faults"]
+__all__ = ["CoboFaults", "ServedHook", "cobo_faults", "describe_problems"]
 
 ServedHook = Callable[[Outcome, "Reply | NetworkFault"], None]
 _COBO_BASES = tuple(map(parse_base_url, COBO_BASE_URLS))  # parsed once, not once per test
 _COBO_HOSTS = frozenset(base.host for base in _COBO_BASES)
+
+
+def describe_problems(problems: Sequence[str]) -> str:
+    """The failure message for faults not used as declared, one problem a line."""
+    return "cobo_fault: " + "\n  ".join(["faults were not used as declared:", *problems])
 
 
 def _code_of(value: object) -> int | ErrorCode | None:
@@ -110,7 +115,7 @@ class CoboFaults:
         """Raise AssertionError listing every problem `problems` finds."""
         found = self.problems()
         if found:
-            raise AssertionError("cobo_fault: " + "\n  ".join(["faults were not used as declared:", *found]))
+            raise AssertionError(describe_problems(found))
 
     @property
     def unmatched(self) -> list[CapturedRequest]:
@@ -144,7 +149,7 @@ class CoboFaults:
             found = self.problems()
             self.reset()
         if found:
-            raise AssertionError("cobo_fault: " + "\n  ".join(["faults were not used as declared:", *found]))
+            raise AssertionError(describe_problems(found))
 
     # -- declaring --------------------------------------------------------------------------
     def _rule(

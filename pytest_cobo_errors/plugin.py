@@ -151,7 +151,7 @@ def cobo_fault(request: pytest.FixtureRequest) -> Iterator[CoboFaults]:
     answers. A request no rule answers fails the test and never reaches the network; a rule
     never used fails the test at teardown unless declared ``optional=True``.
     """
-    from pytest_cobo_errors.faults import CoboFaults
+    from pytest_cobo_errors.faults import CoboFaults, describe_problems
 
     config = request.config
     failed_calls = config.stash.get(FAILED_CALLS, None)
@@ -181,7 +181,7 @@ def cobo_fault(request: pytest.FixtureRequest) -> Iterator[CoboFaults]:
         return
     problems = faults.problems()
     if problems:
-        pytest.fail("cobo_fault: " + "\n  ".join(["faults were not used as declared:", *problems]), pytrace=False)
+        pytest.fail(describe_problems(problems), pytrace=False)
 
 
 @pytest.fixture(scope="session")

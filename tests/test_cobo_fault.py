@@ -194,3 +194,14 @@ def test_base_url_per_call_targets_a_local_stand_in(cobo_fault: CoboFaults) -> N
 def test_mistakes_get_clear_errors_at_declaration(cobo_fault: CoboFaults, call, message: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises((TypeError, ValueError), match=re.escape(message)):
         call(cobo_fault)
+
+
+def test_a_regex_path_matches_the_whole_path(cobo_fault: CoboFaults) -> None:
+    rule = cobo_fault.inject(12002, path=re.compile(r"/v1/custody/coin_\w+/"))
+    assert httpx.get(DEV + COIN_INFO).json()["error_code"] == 12002
+    with (
+        cobo_fault.expect_unmatched(),
+        pytest.raises(UnmatchedRequestError, match=re.escape(r"does not match '/v1/custody/coin_\\w+/'")),
+    ):
+        httpx.get(DEV + "/v1/custody/coin_info/extra")  # fullmatch: a prefix is not enough
+    assert rule.call_count == 1
