@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
     from pytest_cobo_errors.outcomes import NetworkFault, Outcome, Reply
 
-__all__ = ["ErrorCoverage"]
+__all__ = ["ErrorCoverage", "recorder", "recording"]
 
 _TOTAL = len(ERROR_CODES) + len(HTTP_STATUSES)
 
@@ -73,3 +73,23 @@ def _families(codes: set[int]) -> str:
     ones = sum(1 for e in ERROR_CODES.values() if e.family == "1")
     seen_ones = sum(1 for c in codes if ERROR_CODES[c].family == "1")
     return f" (1xxx: {seen_ones}/{ones}, 12xxx: {len(codes) - seen_ones}/{len(ERROR_CODES) - ones})"
+
+
+# The session's coverage, while a pytest run with --cobo-coverage is under way. A stack, since
+# pytester runs whole sessions inside a session. `cobo_faults()` blocks, which have no fixture to
+# reach the config through (Hypothesis examples), report to the innermost one.
+_RECORDING: list[ErrorCoverage] = []
+
+
+def recording(coverage: ErrorCoverage | None) -> None:
+    """Start (*coverage*) or stop (None) recording for the innermost session."""
+    if coverage is None:
+        if _RECORDING:
+            _RECORDING.pop()
+    else:
+        _RECORDING.append(coverage)
+
+
+def recorder() -> ErrorCoverage | None:
+    """The coverage being recorded now, if any."""
+    return _RECORDING[-1] if _RECORDING else None

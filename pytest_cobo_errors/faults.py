@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from pytest_cobo_errors.catalog import ErrorCode
+from pytest_cobo_errors.coverage import recorder
 from pytest_cobo_errors.hosts import COBO_BASE_URLS, BaseUrl, CapturedRequest, parse_base_url
 from pytest_cobo_errors.outcomes import (
     NetworkFault,
@@ -442,8 +443,11 @@ def cobo_faults(
 
     The same API as the ``cobo_fault`` fixture, for code outside a fixture: a Hypothesis
     example, a plain script. When the block raises, that error wins and use is not verified.
+    Under ``--cobo-coverage`` what it answers counts, as the fixture's does.
     """
-    faults = CoboFaults(base_urls=base_urls, transports=transports)
+    coverage = recorder()
+    on_served = coverage.record_served if coverage is not None else None
+    faults = CoboFaults(base_urls=base_urls, transports=transports, on_served=on_served)
     faults.start()
     try:
         yield faults

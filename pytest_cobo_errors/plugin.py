@@ -57,10 +57,18 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", line)
     config.stash[SETTINGS] = read_settings(config)
     if config.stash[SETTINGS].coverage:
-        from pytest_cobo_errors.coverage import ErrorCoverage
+        from pytest_cobo_errors.coverage import ErrorCoverage, recording
 
         coverage = config.stash[COVERAGE] = ErrorCoverage()
         config.pluginmanager.register(_CaseCoverage(coverage), "cobo-errors-case-coverage")
+        recording(coverage)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.stash.get(COVERAGE, None) is not None:
+        from pytest_cobo_errors.coverage import recording
+
+        recording(None)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -98,3 +98,24 @@ def test_workers_report_to_the_controller_under_xdist(pytester: pytest.Pytester)
     result = pytester.runpytest_subprocess("-n", "2", "--cobo-coverage", "--cobo-transports=httpx")
     result.assert_outcomes(passed=24)
     result.stdout.fnmatch_lines(["error codes   24/41 exercised*", "HTTP statuses  2/10 exercised"])
+
+
+def test_cobo_faults_blocks_count_too(pytester: pytest.Pytester) -> None:
+    # the Hypothesis pattern uses cobo_faults() per example, with no fixture in reach
+    pytester.makepyfile(
+        """
+        import httpx
+        from pytest_cobo_errors import cobo_faults
+
+        def test_block():
+            with cobo_faults(transports="httpx") as faults:
+                faults.inject(12016)
+                httpx.get("https://api.cobo.com/v1/x")
+        """
+    )
+    result = pytester.runpytest("--cobo-coverage")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["error codes    1/41 exercised (1xxx: 0/18, 12xxx: 1/23)", "HTTP statuses  1/10 exercised"]
+    )
+    assert "12016" not in result.stdout.str().split("not exercised by any test:")[1]
