@@ -18,7 +18,7 @@ __all__ = ["CodeFilter", "CodePattern", "PatternError", "parse_filter", "parse_p
 
 VALID_FORMS = (
     "valid forms: 12007 (a code), 12xxx or 1xxx (x is any digit), 12000-12016 (a range), "
-    "http:429 (an HTTP status), * (everything), !1070 (exclude); separate terms with commas"
+    "http:429 (a bare-status case), * (everything), !1070 (exclude); separate terms with commas"
 )
 
 _WILDCARD = re.compile(r"[0-9x]*x[0-9x]*")
