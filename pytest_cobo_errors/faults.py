@@ -81,6 +81,9 @@ class CoboFaults:
         self.calls: list[Call] = []
         self.allowed_hosts: set[str] = set()
         self.signer: Any = None
+        if on_served is None:  # under --cobo-coverage, whatever is answered counts
+            coverage = recorder()
+            on_served = coverage.record_served if coverage is not None else None
         self._on_served = on_served
         self._transports: list[Transport] = []
 
@@ -445,9 +448,7 @@ def cobo_faults(
     example, a plain script. When the block raises, that error wins and use is not verified.
     Under ``--cobo-coverage`` what it answers counts, as the fixture's does.
     """
-    coverage = recorder()
-    on_served = coverage.record_served if coverage is not None else None
-    faults = CoboFaults(base_urls=base_urls, transports=transports, on_served=on_served)
+    faults = CoboFaults(base_urls=base_urls, transports=transports)
     faults.start()
     try:
         yield faults

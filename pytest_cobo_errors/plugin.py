@@ -172,7 +172,6 @@ def cobo_fault(request: pytest.FixtureRequest) -> Iterator[CoboFaults]:
         faults = CoboFaults(
             base_urls=settings.base_urls,
             transports=list(marker.args) if marker else settings.transports,
-            on_served=coverage.record_served if (coverage := config.stash.get(COVERAGE, None)) else None,
         )
     except (TypeError, ValueError) as exc:
         problem = str(exc)
