@@ -6,14 +6,14 @@ This is the object behind the ``cobo_fault`` fixture and the `cobo_faults` conte
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from pytest_cobo_errors.catalog import ErrorCode
 from pytest_cobo_errors.coverage import recorder
 from pytest_cobo_errors.hosts import COBO_BASE_URLS, BaseUrl, CapturedRequest, parse_base_url
 from pytest_cobo_errors.outcomes import (
+    CoboError,
     NetworkFault,
     Outcome,
     OutcomeLike,
@@ -41,13 +41,6 @@ _COBO_HOSTS = frozenset(base.host for base in _COBO_BASES)
 def describe_problems(problems: Sequence[str]) -> str:
     """The failure message for faults not used as declared, one problem a line."""
     return "cobo_fault: " + "\n  ".join(["faults were not used as declared:", *problems])
-
-
-def _code_of(value: object) -> int | ErrorCode | None:
-    if isinstance(value, ErrorCode) or (isinstance(value, int) and not isinstance(value, bool) and value >= 1000):
-        return value
-    entry = getattr(value, "entry", None)
-    return entry if isinstance(entry, ErrorCode) else None
 
 
 def _base_urls(values: object, name: str) -> tuple[BaseUrl, ...]:
@@ -199,7 +192,7 @@ class CoboFaults:
         message: str | None = None,
         headers: Mapping[str, str] | None = None,
         fields: Mapping[str, Any] | None = None,
-        omit: Iterable[str] = (),
+        omit: Collection[str] = (),
         times: int | None = None,
         optional: bool = False,
         expect_calls: int | None = None,
@@ -213,17 +206,14 @@ class CoboFaults:
         """
         overrides = {"status": status, "message": message, "headers": headers, "fields": fields}
         given = {k: v for k, v in overrides.items() if v is not None}
-        omit = tuple(omit)
-        code = _code_of(fault)
-        if code is not None:
-            outcome: Outcome = error(code, status=status, message=message, headers=headers, fields=fields, omit=omit)
-        elif given or omit:
-            raise TypeError(
-                f"{', '.join([*given, *(['omit'] if omit else [])])} override an error code's body; "
-                f"for {fault!r} build the outcome itself (gateway(...), respond(...))"
-            )
-        else:
-            outcome = as_outcome(fault)
+        outcome = as_outcome(fault)  # the one place that decides what a code, status or case means
+        if given or omit:
+            if not isinstance(outcome, CoboError) or isinstance(fault, CoboError):
+                raise TypeError(
+                    f"{', '.join([*given, *(['omit'] if omit else [])])} override an error code's body; "
+                    f"for {fault!r} build the outcome itself (error(...), gateway(...), respond(...))"
+                )
+            outcome = error(outcome.entry, status=status, message=message, headers=headers, fields=fields, omit=omit)
         return self._rule(
             [outcome], "inject", method=method, path=path, base_url=base_url,
             times=times, optional=optional, expect_calls=expect_calls,

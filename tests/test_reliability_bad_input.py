@@ -235,6 +235,10 @@ BAD_CALLS = [
     Bad("CoboFaults.inject", lambda: _faults().inject(12007, times=-1), ValueError, r"non-negative int"),
     Bad("CoboFaults.inject", lambda: _faults().inject(12007, expect_calls="1"), ValueError, r"non-negative int"),
     Bad("CoboFaults.inject", lambda: _faults().inject(503, message="x"), TypeError, r"build the outcome itself"),
+    Bad(
+        "CoboFaults.inject", lambda: _faults().inject(12007, omit="error_id"), TypeError, r"omit.*the string 'error_id'"
+    ),
+    Bad("CoboFaults.inject", lambda: _faults().inject(api.error(12007), status=200), TypeError, r"build the outcome"),
     Bad("CoboFaults.inject", lambda: _faults().inject(12007, status=0), ValueError, r"from 100 to 599"),
     Bad("CoboFaults.status", lambda: _faults().status(999), ValueError, r"from 100 to 599"),
     Bad("CoboFaults.status", lambda: _faults().status(503, body=5), TypeError, r"'html', 'empty', str or bytes"),
