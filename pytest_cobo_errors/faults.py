@@ -11,13 +11,14 @@ from contextlib import contextmanager
 from typing import Any
 
 from pytest_cobo_errors.coverage import recorder
-from pytest_cobo_errors.hosts import COBO_BASE_URLS, BaseUrl, CapturedRequest, parse_base_url
+from pytest_cobo_errors.hosts import DEFAULT_BASES, BaseUrl, CapturedRequest, is_cobo_host, parse_base_url
 from pytest_cobo_errors.outcomes import (
     CoboError,
     NetworkFault,
     Outcome,
     OutcomeLike,
     Reply,
+    Respond,
     as_outcome,
     connect_error,
     connect_timeout,
@@ -27,15 +28,15 @@ from pytest_cobo_errors.outcomes import (
     read_timeout,
     success,
 )
-from pytest_cobo_errors.rules import Call, FaultRule, RuleBook, SequenceExhaustedError, UnmatchedRequestError
+from pytest_cobo_errors.rules import Call, FaultRule, RuleBook
 from pytest_cobo_errors.signing import TestKey, session_key
-from pytest_cobo_errors.transports import DEFER, PASS_THROUGH, Decision, Transport, load, parse_transports
+from pytest_cobo_errors.switchboard import SWITCHBOARD, Window
+from pytest_cobo_errors.transports import check_supported, parse_transports
+from pytest_cobo_errors.transports.contract import NETWORK_FAULT_KINDS
 
 __all__ = ["CoboFaults", "ServedHook", "cobo_faults", "describe_problems"]
 
 ServedHook = Callable[[Outcome, "Reply | NetworkFault"], None]
-_COBO_BASES = tuple(map(parse_base_url, COBO_BASE_URLS))  # parsed once, not once per test
-_COBO_HOSTS = frozenset(base.host for base in _COBO_BASES)
 
 
 def describe_problems(problems: Sequence[str]) -> str:
@@ -58,6 +59,10 @@ class CoboFaults:
     Each ``inject``-style method returns the `FaultRule` it declared, for inspection. Rules
     apply to the Cobo base URLs unless given ``base_url=``; they are tried in declaration
     order. A request no rule answers fails the test, and never reaches the network.
+
+    Fault sets nest: while one is active inside another (a test's ``cobo_fault`` inside a
+    module's `cobo_faults` block), the inner set's rules are asked first and what they decline
+    goes to the outer set.
     """
 
     def __init__(
@@ -66,43 +71,47 @@ class CoboFaults:
         base_urls: Iterable[str | BaseUrl] | None = None,
         transports: str | Sequence[str] | None = None,
         on_served: ServedHook | None = None,
+        label: str = "a cobo_faults() block",
     ) -> None:
-        bases = _COBO_BASES if base_urls is None else _base_urls(base_urls, "base_urls")
+        bases = DEFAULT_BASES if base_urls is None else _base_urls(base_urls, "base_urls")
         self.base_urls: tuple[BaseUrl, ...] = bases
         self.transport_names = parse_transports(transports)
         self.book = RuleBook()
-        self.calls: list[Call] = []
         self.allowed_hosts: set[str] = set()
-        self.signer: Any = None
+        self.signer: TestKey | None = None
+        self.label = label
         if on_served is None:  # under --cobo-coverage, whatever is answered counts
             coverage = recorder()
             on_served = coverage.record_served if coverage is not None else None
-        self._on_served = on_served
-        self._transports: list[Transport] = []
+        self.on_served = on_served
+        self._window: Window | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
-        """Begin intercepting traffic on every chosen transport."""
-        if self._transports:
+        """Begin answering requests: start the chosen transports and the network guard."""
+        if self._window is not None:
             raise RuntimeError("these faults are already active")
-        try:
-            for name in self.transport_names:
-                transport = load(name)
-                transport.start(self.handle)
-                self._transports.append(transport)
-        except BaseException:
-            self.stop()
-            raise
+        self._window = SWITCHBOARD.open(self, self.label)
 
     def stop(self) -> None:
-        """Stop intercepting; the rules and calls stay readable."""
-        while self._transports:
-            self._transports.pop().stop()
+        """Stop answering; the rules and calls stay readable. Later requests are strays."""
+        window, self._window = self._window, None
+        if window is not None:
+            SWITCHBOARD.close(window)
+
+    @property
+    def active(self) -> bool:
+        """Whether this fault set is answering requests now."""
+        return self._window is not None
 
     def reset(self) -> None:
-        """Forget every rule and call (transports stay active)."""
+        """Forget every rule, call and unanswered request (the set stays active)."""
         self.book.clear()
-        self.calls.clear()
+
+    @property
+    def calls(self) -> list[Call]:
+        """Every request a rule of this set answered, in order."""
+        return self.book.calls
 
     def problems(self) -> list[str]:
         """Every problem with how the faults were used: unanswered requests, unused rules."""
@@ -179,6 +188,11 @@ class CoboFaults:
             expect_calls=expect_calls,
             kind=kind,
         )
+        for outcome in outcomes:
+            if isinstance(outcome, NetworkFault):
+                check_supported(self.transport_names, network_fault=outcome.kind)
+            elif isinstance(outcome, Respond) and outcome.drop_after is not None:
+                check_supported(self.transport_names, network_fault="dropped")
         return self.book.add(rule)
 
     def inject(
@@ -258,7 +272,7 @@ class CoboFaults:
             "dropped": dropped_connection,
         }
         if not isinstance(kind, str) or kind not in makers:
-            raise ValueError(f"unknown network fault {kind!r}; valid: {', '.join(makers)}")
+            raise ValueError(f"unknown network fault {kind!r}; valid: {', '.join(NETWORK_FAULT_KINDS)}")
         return self._rule(
             [makers[kind]()], "network", method=method, path=path, base_url=base_url,
             times=times, optional=optional, expect_calls=expect_calls,
@@ -337,71 +351,9 @@ class CoboFaults:
         for host in hosts:
             if not isinstance(host, str) or not host or "/" in host:
                 raise ValueError(f"allow_host takes bare host names such as '127.0.0.1', got {host!r}")
-            if host.lower().rstrip(".") in _COBO_HOSTS:
+            if is_cobo_host(host):
                 raise ValueError(f"{host} is a real Cobo host: its traffic is never let through")
-            self.allowed_hosts.add(host.lower())
-
-    # -- answering --------------------------------------------------------------------------
-    def _is_protected(self, request: CapturedRequest) -> bool:
-        # a Cobo host on any scheme or port, in any spelling DNS accepts ("API.Cobo.com.")
-        if request.host.lower().rstrip(".") in _COBO_HOSTS:
-            return True
-        return any(base.same_origin(request) for base in self.base_urls)
-
-    def handle(self, request: CapturedRequest, *, others_may_answer: bool = False) -> Decision:
-        """Decide the answer to one intercepted request (called by the transports).
-
-        With ``others_may_answer`` (another mock of the same library is active), a request for
-        a host that is neither Cobo's nor a rule's is deferred to it rather than refused.
-        """
-        book = self.book
-        with book.lock:
-            decided = book.decide(request)
-            if isinstance(decided, tuple):
-                rule, outcome = decided
-                reply = outcome.render()
-                if self.signer is not None and isinstance(reply, Reply):
-                    reply = self.signer.sign_reply(reply, outcome)
-                call = Call(request, outcome, reply)
-                book.record(rule, call)
-                self.calls.append(call)
-                if self._on_served is not None:
-                    self._on_served(outcome, reply)
-                return reply
-            protected = self._is_protected(request)
-            if request.host.lower() in self.allowed_hosts and not protected:
-                return PASS_THROUGH
-            if others_may_answer and not protected:
-                return DEFER
-            exhausted = any(rule.exhausted and rule.mismatch(request) is None for rule in book.rules)
-            if exhausted:
-                why = "every matching rule had already given all its outcomes"
-            elif not decided:
-                why = "no fault is declared"
-            elif protected:
-                why = "no rule matches"
-            else:
-                why = "no rule matches, and the host is not allowed through"
-            book.unmatched.append((request, why))
-        message = self._unmatched_message(request, decided)
-        raise (SequenceExhaustedError if exhausted else UnmatchedRequestError)(message)
-
-    def _unmatched_message(self, request: CapturedRequest, reasons: list[str]) -> str:
-        lines = [f"cobo_fault: no rule answers {request.describe()} (via {request.transport})."]
-        if reasons:
-            lines += ["The declared rules, and why each did not answer:", *reasons]
-        else:
-            lines.append("No fault is declared in this test.")
-        if self._is_protected(request):
-            lines.append(
-                "It is a Cobo host, so it never reaches the network: declare a rule for it, e.g. "
-                f"cobo_fault.succeed(path={request.path!r})."
-            )
-        else:
-            lines.append(
-                f"Declare a rule for it, or let real traffic through with cobo_fault.allow_host({request.host!r})."
-            )
-        return "\n".join(lines)
+            self.allowed_hosts.add(host.lower().rstrip("."))
 
     def served_codes(self) -> list[int]:
         """The Cobo error codes answered so far, in order."""

@@ -1,14 +1,35 @@
-"""Cobo's API hosts, base URLs, and the transport-neutral view of an intercepted request."""
+"""Cobo's API hosts and base URLs: the one place that says which hosts are Cobo's.
+
+Every other module asks `is_cobo_host` and `is_loopback` rather than keeping its own list.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
-__all__ = ["COBO_BASE_URLS", "BaseUrl", "CapturedRequest", "parse_base_url"]
+from pytest_cobo_errors.transports.contract import CapturedRequest
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+__all__ = [
+    "COBO_BASE_URLS",
+    "COBO_HOSTS",
+    "DEFAULT_BASES",
+    "DEV_HOST",
+    "BaseUrl",
+    "CapturedRequest",
+    "describe_bases",
+    "guarded_hosts",
+    "is_cobo_host",
+    "is_loopback",
+    "normalise_host",
+    "parse_base_url",
+]
 
 COBO_BASE_URLS = (
     "https://api.dev.cobo.com",
@@ -18,8 +39,41 @@ COBO_BASE_URLS = (
 )
 """Every Cobo host the official SDKs and docs name; traffic to these never leaves the machine."""
 
-_SECRET_HEADERS = frozenset({"biz-api-key", "biz-api-signature", "authorization"})
+COBO_HOSTS = frozenset(url.split("://", 1)[1] for url in COBO_BASE_URLS)
+DEV_HOST = "api.dev.cobo.com"
+"""Cobo's development environment: the only host a ``cobo_live`` test may reach."""
+
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+
+
+def normalise_host(host: str | bytes | None) -> str:
+    """A host name as DNS compares it: lower case, no trailing dot, no IPv6 brackets."""
+    if host is None:
+        return ""
+    text = host.decode("ascii", "replace") if isinstance(host, bytes) else str(host)
+    return text.strip("[]").rstrip(".").lower()
+
+
+def is_cobo_host(host: str | bytes | None) -> bool:
+    """Whether *host* is one of Cobo's, in any spelling DNS accepts (``API.Cobo.com.``)."""
+    return normalise_host(host) in COBO_HOSTS
+
+
+def is_loopback(host: str | bytes | None) -> bool:
+    """Whether *host* names this machine (``localhost``, ``127.0.0.0/8``, ``::1``): never guarded."""
+    name = normalise_host(host)
+    if name in _LOOPBACK_NAMES or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def guarded_hosts(bases: Iterable[BaseUrl]) -> frozenset[str]:
+    """The Cobo hosts plus the non-loopback hosts of *bases*: what the network guard keeps off the wire."""
+    return COBO_HOSTS | {base.host for base in bases if not is_loopback(base.host)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,82 +119,19 @@ def parse_base_url(value: object) -> BaseUrl:
             f"invalid base URL {value!r}: expected http(s)://host[:port][/path], "
             "e.g. 'https://api.dev.cobo.com' or 'http://127.0.0.1:8000/v2'"
         )
-    return BaseUrl(parts.scheme, parts.hostname, port or _DEFAULT_PORTS[parts.scheme], parts.path.rstrip("/"))
+    return BaseUrl(parts.scheme, normalise_host(parts.hostname), port or _DEFAULT_PORTS[parts.scheme], parts.path.rstrip("/"))
 
 
-def _mask(name: str, value: str) -> str:
-    if name.lower() not in _SECRET_HEADERS:
-        return value
-    # a short secret keeps no prefix: four characters of eight would all but print it
-    return f"{value[:4] if len(value) > 8 else ''}…({len(value)} chars)"
+DEFAULT_BASES: tuple[BaseUrl, ...] = tuple(parse_base_url(url) for url in COBO_BASE_URLS)
+"""`COBO_BASE_URLS` parsed once: the base URLs rules answer for unless told otherwise."""
 
 
-@dataclass(frozen=True)
-class CapturedRequest:
-    """A request as a fault rule saw it, whatever HTTP library sent it.
-
-    Its ``repr`` and `describe` mask the API key and signature headers, so failure
-    messages never print credentials in full.
-    """
-
-    method: str
-    url: str
-    headers: Mapping[str, str]
-    content: bytes = b""
-    transport: str = "httpx"
-    _parts: Any = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_parts", urlsplit(self.url))
-
-    @property
-    def scheme(self) -> str:
-        return str(self._parts.scheme)
-
-    @property
-    def host(self) -> str:
-        return str(self._parts.hostname or "")
-
-    @property
-    def port(self) -> int:
-        return int(self._parts.port or _DEFAULT_PORTS.get(self.scheme, 0))
-
-    @property
-    def path(self) -> str:
-        return str(self._parts.path or "/")
-
-    @property
-    def params(self) -> dict[str, str]:
-        """The query string, as a dict (GET parameters, as Cobo's v1 API sends them)."""
-        return dict(parse_qsl(self._parts.query, keep_blank_values=True))
-
-    @property
-    def form(self) -> dict[str, str]:
-        """The form-encoded body, as a dict (POST parameters, as Cobo's v1 API sends them)."""
-        return dict(parse_qsl(self.content.decode("utf-8", "replace"), keep_blank_values=True))
-
-    def header(self, name: str) -> str | None:
-        lowered = name.lower()
-        return next((v for k, v in self.headers.items() if k.lower() == lowered), None)
-
-    def describe(self) -> str:
-        """``GET https://host/path?query``, for messages."""
-        return f"{self.method} {self.url}"
-
-    def __repr__(self) -> str:
-        shown = {k: _mask(k, v) for k, v in self.headers.items() if k.lower().startswith("biz-")}
-        return f"CapturedRequest({self.method} {self.url}, via {self.transport}, biz headers={shown})"
-
-    def __eq__(self, other: object) -> bool:
-        # Written out, not generated: pytest drills into a generated dataclass __eq__ field by
-        # field and would print the headers, secrets and all; for this one it shows the repr.
-        if not isinstance(other, CapturedRequest):
-            return NotImplemented
-        mine = (self.method, self.url, dict(self.headers), self.content, self.transport)
-        return mine == (other.method, other.url, dict(other.headers), other.content, other.transport)
-
-    def __hash__(self) -> int:
-        return hash((self.method, self.url, self.content, self.transport))
+def describe_bases(bases: Iterable[BaseUrl]) -> str:
+    """``the Cobo hosts`` for the defaults, else the base URLs themselves."""
+    bases = tuple(bases)
+    if set(bases) == set(DEFAULT_BASES):
+        return "the Cobo hosts"
+    return ", ".join(str(b) for b in bases)
 
 
 def glob_to_regex(pattern: str) -> re.Pattern[str]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["MARKERS", "TRANSPORTS_MARKER"]
+__all__ = ["LIVE_MARKER", "MARKERS", "TRANSPORTS_MARKER"]
 
 TRANSPORTS_MARKER = "cobo_transports"
+LIVE_MARKER = "cobo_live"
 
 MARKERS = (
     f"{TRANSPORTS_MARKER}(*names): the HTTP libraries cobo_fault intercepts in this test, "
     "e.g. @pytest.mark.cobo_transports('httpx') or ('httpx', 'requests')",
+    f"{LIVE_MARKER}: this test talks to the real Cobo development environment (api.dev.cobo.com) on purpose; "
+    "skipped unless --cobo-live is given. Production hosts stay blocked.",
 )

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pytest_cobo_errors.catalog import HTTP_STATUSES, ErrorCode, HttpStatus, error_code
 from pytest_cobo_errors.envelopes import build_envelope, success_envelope
+from pytest_cobo_errors.transports.contract import HeaderPairs, NetworkFault, Reply
 
 __all__ = [
     "CoboError",
@@ -35,42 +36,8 @@ __all__ = [
     "success",
 ]
 
-Headers = tuple[tuple[str, str], ...]
+Headers = HeaderPairs
 _JSON: Headers = (("Content-Type", "application/json"),)
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """A rendered HTTP response. ``drop_after`` bytes into the body, the connection dies."""
-
-    status: int
-    headers: Headers
-    body: bytes
-    drop_after: int | None = None
-
-    def header(self, name: str) -> str | None:
-        """The first value of header *name* (case-insensitive), or None."""
-        lowered = name.lower()
-        return next((v for k, v in self.headers if k.lower() == lowered), None)
-
-
-NetworkFaultKind = Literal["connect_timeout", "read_timeout", "connect_error"]
-
-
-@dataclass(frozen=True, slots=True)
-class NetworkFault:
-    """A request that never gets an HTTP response: a timeout or a refused connection."""
-
-    kind: NetworkFaultKind
-    code: None = field(default=None, init=False)
-    status: None = field(default=None, init=False)
-
-    @property
-    def label(self) -> str:
-        return self.kind.replace("_", " ")
-
-    def render(self) -> NetworkFault:
-        return self
 
 
 def _headers(extra: Mapping[str, str] | None, base: Headers = ()) -> Headers:

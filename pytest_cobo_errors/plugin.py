@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_cobo_errors.markers import MARKERS, TRANSPORTS_MARKER
+from pytest_cobo_errors.markers import LIVE_MARKER, MARKERS, TRANSPORTS_MARKER
 from pytest_cobo_errors.settings import Settings, add_options, read_settings
 
 if TYPE_CHECKING:
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 SETTINGS = pytest.StashKey[Settings]()
 COVERAGE: pytest.StashKey[ErrorCoverage] = pytest.StashKey()
 FAILED_CALLS: pytest.StashKey[_FailedCalls] = pytest.StashKey()
+STRAYS = pytest.StashKey[list[str]]()
+_SWITCHBOARD = "pytest_cobo_errors.switchboard"
 
 
 class _FailedCalls:
@@ -35,6 +37,24 @@ class _FailedCalls:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "call" and report.failed:
             self.nodeids.add(report.nodeid)
+
+
+class _LiveTests:
+    """Lets tests marked cobo_live reach Cobo's development host, from their first fixture to their
+    last teardown; registered only under --cobo-live."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        if item.get_closest_marker(LIVE_MARKER) is not None:
+            from pytest_cobo_errors.switchboard import SWITCHBOARD
+
+            SWITCHBOARD.allow_live(item.nodeid)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
+        board = sys.modules.get(_SWITCHBOARD)
+        if board is not None:
+            board.SWITCHBOARD.allow_live(None)
 
 
 class _CaseCoverage:
@@ -55,8 +75,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for line in MARKERS:
         config.addinivalue_line("markers", line)
-    config.stash[SETTINGS] = read_settings(config)
-    if config.stash[SETTINGS].coverage:
+    settings = config.stash[SETTINGS] = read_settings(config)
+    config.stash[STRAYS] = []
+    if settings.base_urls:
+        from pytest_cobo_errors.switchboard import SWITCHBOARD
+
+        SWITCHBOARD.configure(settings.base_urls)
+    if settings.live:
+        config.pluginmanager.register(_LiveTests(), "cobo-errors-live-tests")
+    if settings.coverage:
         from pytest_cobo_errors.coverage import ErrorCoverage, recording
 
         coverage = config.stash[COVERAGE] = ErrorCoverage()
@@ -95,7 +122,19 @@ def _case_entries(item: pytest.Item) -> list[ErrorCode | HttpStatus]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    codes = config.stash[SETTINGS].codes
+    settings = config.stash[SETTINGS]
+    guard_now = False
+    for item in items:
+        if not settings.live and item.get_closest_marker(LIVE_MARKER) is not None:
+            item.add_marker(pytest.mark.skip(reason="talks to Cobo's development host: run with --cobo-live"))
+        guard_now = guard_now or "cobo_fault" in getattr(item, "fixturenames", ())
+    if guard_now:
+        # Before the first test, not at the first cobo_fault: a test that runs earlier is held too.
+        from pytest_cobo_errors import guard
+        from pytest_cobo_errors.switchboard import SWITCHBOARD
+
+        guard.arm(SWITCHBOARD)
+    codes = settings.codes
     if codes is None:
         return
     selected: list[pytest.Item] = []
@@ -110,21 +149,32 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
-    """pytest-xdist: merge what a worker's tests exercised into the controller's report."""
-    data = getattr(node, "workeroutput", {}).get("cobo_coverage")
+    """pytest-xdist: merge what a worker's tests exercised, and its strays, into the controller's report."""
+    output = getattr(node, "workeroutput", {})
+    node.config.stash[STRAYS].extend(output.get("cobo_strays", ()))
+    data = output.get("cobo_coverage")
     if data:
         coverage = node.config.stash.get(COVERAGE, None)
         if coverage is not None:
             coverage.merge(data)
 
 
+def _strays(config: pytest.Config) -> list[str]:
+    board = sys.modules.get(_SWITCHBOARD)  # not imported: nothing was ever intercepted
+    if board is not None:
+        config.stash[STRAYS].extend(board.SWITCHBOARD.take_strays())
+    return config.stash[STRAYS]
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     settings = config.stash[SETTINGS]
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["cobo_strays"] = _strays(config)
     coverage = config.stash.get(COVERAGE, None)
     if coverage is None:
         return
-    workeroutput = getattr(config, "workeroutput", None)
     if workeroutput is not None:
         workeroutput["cobo_coverage"] = coverage.as_dict()
         return
@@ -134,6 +184,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     settings = config.stash[SETTINGS]
+    strays = _strays(config) if not hasattr(config, "workeroutput") else []
+    if strays:
+        terminalreporter.write_sep("=", "cobo-errors: requests refused outside every test's fault window")
+        for line in strays:
+            terminalreporter.write_line(line)
+        terminalreporter.write_line(
+            f"{len(strays)} request(s) to Cobo hosts arrived while no test's faults were active and never left the "
+            "process; they do not change the exit status."
+        )
     coverage = config.stash.get(COVERAGE, None)
     if coverage is None or hasattr(config, "workeroutput"):
         return
@@ -158,6 +217,10 @@ def cobo_fault(request: pytest.FixtureRequest) -> Iterator[CoboFaults]:
     ``fail_then_succeed(1010, times=2)``, ``sequence([...])`` and ``succeed(...)`` declare other
     answers. A request no rule answers fails the test and never reaches the network; a rule
     never used fails the test at teardown unless declared ``optional=True``.
+
+    Function-scoped. To share faults across a module or class, open a ``cobo_faults()`` block in
+    a module- or class-scoped fixture: each test's ``cobo_fault`` rules are asked first, and
+    what they decline goes to the shared block.
     """
     from pytest_cobo_errors.faults import CoboFaults, describe_problems
 
@@ -172,6 +235,7 @@ def cobo_fault(request: pytest.FixtureRequest) -> Iterator[CoboFaults]:
         faults = CoboFaults(
             base_urls=settings.base_urls,
             transports=list(marker.args) if marker else settings.transports,
+            label=f"test {request.node.nodeid}",
         )
     except (TypeError, ValueError) as exc:
         problem = str(exc)

@@ -12,28 +12,22 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pytest_cobo_errors.hosts import COBO_BASE_URLS, BaseUrl, CapturedRequest, glob_to_regex, parse_base_url
+from pytest_cobo_errors.hosts import BaseUrl, CapturedRequest, describe_bases, glob_to_regex
 from pytest_cobo_errors.outcomes import NetworkFault, Outcome, Reply
 
 __all__ = [
+    "BlockedRequestError",
     "Call",
     "CoboFaultError",
     "FaultRule",
     "RuleBook",
     "SequenceExhaustedError",
+    "StrayRequestError",
     "UnmatchedRequestError",
+    "Verdict",
 ]
 
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
-
-
-_COBO_BASES = frozenset(parse_base_url(u) for u in COBO_BASE_URLS)
-
-
-def _bases(bases: Sequence[BaseUrl]) -> str:
-    if set(bases) == _COBO_BASES:
-        return "the Cobo hosts"
-    return ", ".join(str(b) for b in bases)
 
 
 class CoboFaultError(AssertionError):
@@ -46,6 +40,18 @@ class UnmatchedRequestError(CoboFaultError):
 
 class SequenceExhaustedError(CoboFaultError):
     """The rules that match have given every outcome they declared."""
+
+
+class BlockedRequestError(UnmatchedRequestError):
+    """The network guard stopped a connection to a Cobo host that no in-process transport saw."""
+
+
+class StrayRequestError(ConnectionRefusedError):
+    """A request to a Cobo host outside every test's fault window, refused as a closed port would be.
+
+    A connection error rather than an assertion, so a client fixture's teardown (a logout) that
+    tolerates network errors carries on; the request is listed in the terminal summary.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +122,7 @@ class FaultRule:
             return f"method {request.method} is not {self.method}"
         relative = [p for p in (base.relative_path(request) for base in self.base_urls) if p is not None]
         if not relative:
-            return f"{request.scheme}://{request.host}:{request.port} is not under {_bases(self.base_urls)}"
+            return f"{request.scheme}://{request.host}:{request.port} is not under {describe_bases(self.base_urls)}"
         if self.path is None:
             return None
         for path in relative:
@@ -182,7 +188,7 @@ class FaultRule:
             for part in (
                 self.method or "any method",
                 (self.path.pattern if isinstance(self.path, re.Pattern) else self.path) or "any path",
-                "on " + _bases(self.base_urls),
+                "on " + describe_bases(self.base_urls),
             )
         )
         answers = ", then ".join(o.label for o in self.outcomes)
@@ -195,13 +201,30 @@ class FaultRule:
     __repr__ = __str__
 
 
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What one fault set's rules decided about a request: the rule and outcome that answer it,
+    or why each rule declined."""
+
+    rule: FaultRule | None = None
+    outcome: Outcome | None = None
+    reasons: tuple[str, ...] = ()
+    exhausted: bool = False
+    """A rule matched but had already given every outcome it declared."""
+
+
 class RuleBook:
-    """The ordered rules of one test (or one `cobo_faults` block) and the decisions they make."""
+    """The ordered rules of one fault set, what they answered, and what nothing answered.
+
+    The one record of a fault set's traffic: `FaultRule.calls`, `calls` and `unmatched` are
+    written here and nowhere else, always under `lock`.
+    """
 
     def __init__(self) -> None:
         self.rules: list[FaultRule] = []
+        self.calls: list[Call] = []
         self.unmatched: list[tuple[CapturedRequest, str]] = []
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
 
     def add(self, rule: FaultRule) -> FaultRule:
         with self.lock:
@@ -211,25 +234,36 @@ class RuleBook:
     def clear(self) -> None:
         with self.lock:
             self.rules.clear()
+            self.calls.clear()
             self.unmatched.clear()
 
-    def decide(self, request: CapturedRequest) -> tuple[FaultRule, Outcome] | list[str]:
-        """The rule and outcome answering *request*, or why each rule declined (under the lock)."""
+    def decide(self, request: CapturedRequest) -> Verdict:
+        """The rule and outcome answering *request*, or why each rule declined (caller holds the lock)."""
         reasons: list[str] = []
+        exhausted = False
         for index, rule in enumerate(self.rules, 1):
             why = rule.mismatch(request)
             if why is None and rule.exhausted:
+                exhausted = True
                 why = f"matches, but already gave all {rule.capacity} declared outcome(s)"
             if why is None:
-                return rule, rule.take()
+                return Verdict(rule, rule.take())
             reasons.append(f"  {index}. {rule}\n     -> {why}")
-        return reasons
+        return Verdict(reasons=tuple(reasons), exhausted=exhausted)
 
     def record(self, rule: FaultRule, call: Call) -> None:
+        """*rule* answered *call* (caller holds the lock)."""
         rule.calls.append(call)
+        self.calls.append(call)
+
+    def refuse(self, request: CapturedRequest, why: str) -> None:
+        """Nothing answered *request*: it fails the test at teardown unless expected."""
+        with self.lock:
+            self.unmatched.append((request, why))
 
     def problems(self) -> list[str]:
-        problems = [f"request answered by no rule: {request.describe()}: {why}" for request, why in self.unmatched]
-        for rule in self.rules:
-            problems.extend(rule.problems())
+        with self.lock:
+            problems = [f"request answered by no rule: {request.describe()}: {why}" for request, why in self.unmatched]
+            for rule in self.rules:
+                problems.extend(rule.problems())
         return problems

@@ -28,6 +28,8 @@ OPTIONS: tuple[tuple[str, str, IniType, str, str], ...] = (
      "report which documented codes and statuses the tests exercised"),
     ("--cobo-coverage-fail-under", "cobo_coverage_fail_under", "string", "PERCENT",
      "fail the run if fewer than PERCENT of documented codes and statuses were exercised"),
+    ("--cobo-live", "cobo_live", "bool", "",
+     "run the tests marked @pytest.mark.cobo_live, letting them reach Cobo's development host (off by default)"),
 )  # fmt: skip
 
 
@@ -38,6 +40,7 @@ class Settings:
     codes: CodeFilter | None
     coverage: bool
     fail_under: float | None
+    live: bool = False
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -94,4 +97,4 @@ def read_settings(config: pytest.Config) -> Settings:
                 f"got {fail_under_text!r}"
             )
     coverage = bool(_value(config, "cobo_coverage")) or fail_under is not None
-    return Settings(bases, transports, codes, coverage, fail_under)
+    return Settings(bases, transports, codes, coverage, fail_under, live=bool(_value(config, "cobo_live")))

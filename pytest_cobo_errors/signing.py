@@ -34,6 +34,7 @@ __all__ = [
     "SigningUnavailableError",
     "TestKey",
     "session_key",
+    "render_signed",
     "signed",
 ]
 
@@ -125,19 +126,6 @@ class TestKey:
         stamp = _timestamp() if timestamp is None else timestamp
         return (TIMESTAMP_HEADER, stamp), (SIGNATURE_HEADER, self.sign(body + b"|" + stamp.encode("utf-8")))
 
-    def sign_reply(self, reply: Reply, outcome: Outcome) -> Reply:
-        """*reply* with signature headers added, as `CoboFaults` calls it once signing is on.
-
-        Gateway pages stay unsigned (proxies do not sign), as does a reply whose headers
-        already carry a signature header; a `signed` outcome gets its own signature fault.
-        """
-        if isinstance(outcome, SignedOutcome):
-            return outcome.render_with(self) if outcome.key is None else reply
-        already = reply.header(TIMESTAMP_HEADER) is not None or reply.header(SIGNATURE_HEADER) is not None
-        if isinstance(outcome, GatewayPage) or already:
-            return reply
-        return replace(reply, headers=reply.headers + self.signature_headers(reply.body))
-
     def __repr__(self) -> str:
         return f"TestKey(public_key_hex={self.public_key_hex!r})"
 
@@ -156,6 +144,23 @@ def _shared(name: str) -> TestKey:
 def session_key() -> TestKey:
     """The test process's signing key, made on first use (each pytest-xdist worker has its own)."""
     return _shared("session")
+
+
+def render_signed(outcome: Outcome, signer: TestKey | None) -> Reply | NetworkFault:
+    """*outcome* rendered once, as a fault set with *signer* (or none) sends it.
+
+    Gateway pages stay unsigned (proxies do not sign), as do network faults and replies whose
+    headers already carry a signature header; a `signed` outcome gets its own signature fault,
+    with its own key or else *signer*.
+    """
+    if isinstance(outcome, SignedOutcome):
+        return outcome.render_with(outcome.key or signer or session_key())
+    reply = outcome.render()
+    if signer is None or isinstance(outcome, GatewayPage) or isinstance(reply, NetworkFault):
+        return reply
+    if reply.header(TIMESTAMP_HEADER) is not None or reply.header(SIGNATURE_HEADER) is not None:
+        return reply
+    return replace(reply, headers=reply.headers + signer.signature_headers(reply.body))
 
 
 def _tamper_default(body: bytes) -> bytes:

@@ -20,6 +20,7 @@ import pytest
 
 from pytest_cobo_errors import UnmatchedRequestError, cobo_faults
 from pytest_cobo_errors import faults as faults_module
+from pytest_cobo_errors import switchboard as switchboard_module
 
 PRELUDE = """
 import asyncio
@@ -293,20 +294,20 @@ def test_consecutive_blocks_share_nothing(loopback: str) -> None:
 
 
 def test_a_transport_that_fails_to_start_leaves_nothing_patched(loopback: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_load = faults_module.load
-    loaded: list[str] = []
+    real_load = switchboard_module.load
 
     def load_then_fail(name: str) -> object:
-        loaded.append(name)
-        if len(loaded) == 2:
+        if name == "requests":
             raise ImportError("the second transport cannot start")
         return real_load(name)
 
-    monkeypatch.setattr(faults_module, "load", load_then_fail)
+    monkeypatch.setattr(switchboard_module, "load", load_then_fail)
     faults = faults_module.CoboFaults(transports="httpx")
-    faults.transport_names = ("httpx", "httpx")
+    faults.transport_names = ("httpx", "requests")
     with pytest.raises(ImportError, match="second transport"):
         faults.start()
+    monkeypatch.undo()
+    faults.transport_names = ("httpx",)
     assert _CLIENT.get(loopback).text == "ok"  # the first, started transport was stopped again
     faults.start()  # and the faults can start cleanly afterwards
     try:

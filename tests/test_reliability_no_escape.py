@@ -30,7 +30,7 @@ from pytest_cobo_errors import (
     cobo_faults,
 )
 from pytest_cobo_errors.faults import CoboFaults
-from pytest_cobo_errors.transports import TRANSPORTS
+from pytest_cobo_errors.transports import available
 
 COBO_HOSTS = tuple(url.split("://", 1)[1] for url in COBO_BASE_URLS)
 
@@ -147,8 +147,7 @@ def _requests(url: str) -> object:
 
 
 def _has_transport(name: str) -> bool:
-    module, library, _ = TRANSPORTS[name]
-    return importlib.util.find_spec(library) is not None and importlib.util.find_spec(module) is not None
+    return name in available()
 
 
 SENDERS = [

@@ -14,7 +14,7 @@ import hypothesis  # noqa: F401  # imported once here, not again by every pytest
 import pytest
 
 from pytest_cobo_errors import Call, CapturedRequest, error
-from pytest_cobo_errors.transports import TRANSPORTS
+from pytest_cobo_errors.transports import available
 
 API_KEY = "02" + "ab" * 32  # a compressed secp256k1 public key, as Cobo's API keys are: 66 hex characters
 SIGNATURE = "3045" + "cd" * 68  # a DER-encoded ECDSA signature in hex: about 140 characters
@@ -149,8 +149,7 @@ def test_compare_two_requests(cobo_fault):
 
 def _transports() -> list[object]:
     params: list[object] = ["httpx"]
-    module, library, _ = TRANSPORTS["requests"]
-    ready = importlib.util.find_spec(library) is not None and importlib.util.find_spec(module) is not None
+    ready = "requests" in available()
     params.append(pytest.param("requests", marks=pytest.mark.skipif(not ready, reason="no requests transport")))
     return params
 

@@ -320,12 +320,12 @@ def test_the_option_and_its_ini_twin_choose_the_default_transports(
 
 
 @pytest.fixture
-def without_responses(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Make ``responses`` look uninstalled, the way the transport registry checks for it."""
+def without_requests(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Make ``requests`` look uninstalled, the way the transport registry checks for it."""
     real_find_spec = importlib.util.find_spec
 
     def find_spec(name: str, package: str | None = None) -> Any:
-        return None if name == "responses" else real_find_spec(name, package)
+        return None if name == "requests" else real_find_spec(name, package)
 
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)
     transports._installed.cache_clear()  # the registry remembers what is installed
@@ -333,25 +333,25 @@ def without_responses(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     transports._installed.cache_clear()
 
 
-@pytest.mark.usefixtures("without_responses")
+@pytest.mark.usefixtures("without_requests")
 def test_without_the_extra_auto_means_httpx_and_asking_for_requests_says_what_to_install() -> None:
     assert parse_transports("auto") == ("httpx",)
     with pytest.raises(ValueError, match=r"pip install 'pytest-cobo-errors\[requests\]'"):
         parse_transports("httpx,requests")
 
 
-@pytest.mark.usefixtures("without_responses")
+@pytest.mark.usefixtures("without_requests")
 def test_without_the_extra_the_option_is_a_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_nothing(): pass")
     result = pytester.runpytest("--cobo-transports=requests")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert (
-        "ERROR: --cobo-transports / cobo_transports: the requests transport needs the 'responses' library: "
+        "ERROR: --cobo-transports / cobo_transports: the requests transport needs the 'requests' library: "
         "pip install 'pytest-cobo-errors[requests]'"
     ) in result.stderr.lines
 
 
-@pytest.mark.usefixtures("without_responses")
+@pytest.mark.usefixtures("without_requests")
 def test_without_the_extra_the_marker_fails_the_test_saying_what_to_install(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
@@ -365,7 +365,7 @@ def test_without_the_extra_the_marker_fails_the_test_saying_what_to_install(pyte
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
     assert (
-        "@pytest.mark.cobo_transports: the requests transport needs the 'responses' library: "
+        "@pytest.mark.cobo_transports: the requests transport needs the 'requests' library: "
         "pip install 'pytest-cobo-errors[requests]'"
     ) in result.stdout.lines
     result.stdout.no_fnmatch_line("*Traceback*")

@@ -1,7 +1,12 @@
-"""Transports put a fault handler between an HTTP library and the network.
+"""The transport registry: which HTTP libraries the rules reach in-process, and what each can produce.
 
-Each one is imported only when a test activates it, so loading the plugin costs nothing for
-libraries a suite never uses.
+A transport joins with one `register` call naming its module; the module is imported only when
+a fault set that chose the transport starts, so loading the plugin imports no HTTP library.
+Help texts, option validation and the conformance suite all read `TRANSPORTS`. The types that
+cross the boundary are in `pytest_cobo_errors.transports.contract`.
+
+Libraries with no transport here (urllib, urllib3 and so the ``cobo-waas2`` SDK, aiohttp, raw
+sockets) are still kept off Cobo's hosts by the network guard (`pytest_cobo_errors.guard`).
 """
 
 from __future__ import annotations
@@ -9,64 +14,65 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
-from typing import TYPE_CHECKING, Final, Protocol, TypeAlias
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from pytest_cobo_errors.transports.contract import Capabilities
 
 if TYPE_CHECKING:
-    from pytest_cobo_errors.hosts import CapturedRequest
-    from pytest_cobo_errors.outcomes import NetworkFault, Reply
+    from pytest_cobo_errors.transports.contract import Transport
 
 __all__ = [
-    "DEFER",
-    "PASS_THROUGH",
     "TRANSPORTS",
-    "Decision",
-    "Handler",
-    "Transport",
+    "TransportSpec",
+    "UnsupportedFaultError",
     "available",
+    "check_supported",
     "load",
     "parse_transports",
+    "register",
 ]
 
 
-class _Sentinel:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return self.name
+class UnsupportedFaultError(ValueError):
+    """A rule asks for something a chosen transport cannot produce (raised when it is declared)."""
 
 
-PASS_THROUGH: Final = _Sentinel("PASS_THROUGH")
-"""A decision to let a request reach its (loopback or explicitly allowed) host."""
+@dataclass(frozen=True, slots=True)
+class TransportSpec:
+    """A transport as the registry knows it, before its module is imported."""
 
-DEFER: Final = _Sentinel("DEFER")
-"""A decision to leave a request for a non-Cobo host to another mock of the same library
-(a user's own respx router), which then answers or fails it; it never reaches the network."""
-
-Decision: TypeAlias = "Reply | NetworkFault | _Sentinel"
-
-
-class Handler(Protocol):
-    def __call__(self, request: CapturedRequest, *, others_may_answer: bool = False) -> Decision: ...
-
-
-class Transport(Protocol):
     name: str
+    module: str
+    """The module whose ``make()`` returns a fresh, unstarted `Transport`."""
+    library: str
+    """The import name that must be installed for it to work."""
+    install: str
+    """What to run when *library* is missing."""
+    capabilities: Capabilities = field(default_factory=Capabilities)
 
-    def start(self, handler: Handler) -> None: ...
 
-    def stop(self) -> None: ...
+TRANSPORTS: dict[str, TransportSpec] = {}
 
 
-# name -> (module that implements it, the library it needs, what to install)
-TRANSPORTS: Final = {
-    "httpx": ("pytest_cobo_errors.transports.respx_httpx", "respx", "pip install pytest-cobo-errors"),
-    "requests": (
-        "pytest_cobo_errors.transports.responses_requests",
-        "responses",
+def register(spec: TransportSpec) -> TransportSpec:
+    """Add a transport to the registry (a name may be registered once)."""
+    if spec.name in TRANSPORTS or spec.name == "auto":
+        raise ValueError(f"a transport named {spec.name!r} is already registered")
+    TRANSPORTS[spec.name] = spec
+    return spec
+
+
+register(TransportSpec("httpx", "pytest_cobo_errors.transports.respx_httpx", "respx", "pip install pytest-cobo-errors"))
+register(
+    TransportSpec(
+        "requests",
+        "pytest_cobo_errors.transports.requests_adapter",
+        "requests",
         "pip install 'pytest-cobo-errors[requests]'",
-    ),
-}
+    )
+)
 
 
 @functools.cache
@@ -76,8 +82,12 @@ def _installed(library: str) -> bool:
 
 
 def available() -> tuple[str, ...]:
-    """The transports whose mocking library is installed, in a stable order."""
-    return tuple(name for name, (_, lib, _) in TRANSPORTS.items() if _installed(lib))
+    """The transports whose library is installed, in registration order."""
+    return tuple(name for name, spec in TRANSPORTS.items() if _installed(spec.library))
+
+
+def _valid() -> str:
+    return ", ".join(["auto", *TRANSPORTS])
 
 
 def parse_transports(value: object) -> tuple[str, ...]:
@@ -91,19 +101,35 @@ def parse_transports(value: object) -> tuple[str, ...]:
     if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
         raise TypeError(f"transports must be 'auto' or names from {', '.join(TRANSPORTS)}, got {value!r}")
     chosen = tuple(dict.fromkeys(n.strip() for n in names if n.strip()))
+    if "auto" in chosen:
+        raise ValueError(f"'auto' means every installed transport and stands alone; valid: {_valid()}")
     for name in chosen:
         if name not in TRANSPORTS:
-            raise ValueError(f"unknown transport {name!r}; valid: auto, {', '.join(TRANSPORTS)}")
-        _, lib, install = TRANSPORTS[name]
-        if not _installed(lib):
-            raise ValueError(f"the {name} transport needs the {lib!r} library: {install}")
+            raise ValueError(f"unknown transport {name!r}; valid: {_valid()}")
+        spec = TRANSPORTS[name]
+        if not _installed(spec.library):
+            raise ValueError(f"the {name} transport needs the {spec.library!r} library: {spec.install}")
     if not chosen:
-        raise ValueError(f"no transport chosen; valid: auto, {', '.join(TRANSPORTS)}")
+        raise ValueError(f"no transport chosen; valid: {_valid()}")
     return chosen
+
+
+def check_supported(transports: Iterable[str], *, network_fault: str | None = None, delay: bool = False) -> None:
+    """Raise `UnsupportedFaultError` naming the first chosen transport that cannot produce this."""
+    for name in transports:
+        caps = TRANSPORTS[name].capabilities
+        if network_fault is not None and network_fault not in caps.network_faults:
+            can = ", ".join(sorted(caps.network_faults)) or "none"
+            raise UnsupportedFaultError(
+                f"the {name} transport cannot produce a {network_fault!r} network fault (it can: {can}); "
+                f"choose other transports for this test, e.g. @pytest.mark.cobo_transports(...)"
+            )
+        if delay and not caps.delay:
+            raise UnsupportedFaultError(f"the {name} transport cannot delay a response")
 
 
 def load(name: str) -> Transport:
     """A fresh, unstarted transport *name* (its library is imported now, not before)."""
-    module = importlib.import_module(TRANSPORTS[name][0])
+    module = importlib.import_module(TRANSPORTS[name].module)
     transport: Transport = module.make()
     return transport

@@ -1,17 +1,22 @@
-"""The httpx transport: a respx router whose one catch-all route asks the fault handler."""
+"""The httpx transport: a respx router, always first in line, that asks the switchboard.
+
+respx asks its started routers in order and wraps exceptions raised by route side effects in
+its own ``SideEffectError``. This router answers in `handler` itself, ahead of every router the
+user starts, so Cobo hosts always reach the rules and a refusal reaches the user unwrapped. A
+request the rules leave to others (a non-Cobo host while the user has routers of their own) is
+offered to those routers here, in their order; if none answers, one message names both.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import respx
-from respx.models import AllMockedAssertionError
+from respx.models import AllMockedAssertionError, PassThrough
 
-from pytest_cobo_errors.hosts import CapturedRequest
-from pytest_cobo_errors.outcomes import NetworkFault, Reply
-from pytest_cobo_errors.rules import UnmatchedRequestError
-from pytest_cobo_errors.transports import DEFER, PASS_THROUGH, Handler
+from pytest_cobo_errors.transports.contract import DEFER, PASS_THROUGH, CapturedRequest, Decision, Handler, NetworkFault, Reply
 
 _FAULTS = {
     "connect_timeout": httpx.ConnectTimeout,
@@ -19,11 +24,6 @@ _FAULTS = {
     "connect_error": httpx.ConnectError,
 }
 _DROPPED = "peer closed connection without sending complete message body (injected by cobo_fault)"
-
-
-class DeferredRequestError(UnmatchedRequestError, AllMockedAssertionError):
-    """Not a Cobo request and no rule's: respx offers it to the user's other routers, and
-    raises this only if none of them answers."""
 
 
 class _DroppingStream(httpx.SyncByteStream, httpx.AsyncByteStream):
@@ -51,59 +51,92 @@ def to_httpx(reply: Reply, request: httpx.Request) -> httpx.Response:
     return httpx.Response(reply.status, headers=headers, stream=stream, request=request)
 
 
-class _Router:
-    """A respx router whose one catch-all route asks whichever handler is plugged in."""
+def _capture(request: httpx.Request) -> CapturedRequest:
+    return CapturedRequest(request.method, str(request.url), list(request.headers.multi_items()), request.content)
+
+
+class _FirstRouter(respx.MockRouter):  # type: ignore[misc]
+    """The plugin's router: answers from the switchboard, before any router of the user's."""
 
     def __init__(self) -> None:
-        self.handler: Handler | None = None
-        self.respx = respx.MockRouter(assert_all_called=False, assert_all_mocked=True)
-        self.respx.route().mock(side_effect=self.answer)
+        super().__init__(assert_all_called=False, assert_all_mocked=True)
+        self.board: Handler | None = None
 
-    def answer(self, request: httpx.Request) -> httpx.Response | httpx.Request:
-        handler = self.handler
-        if handler is None:  # a client still sending after its test ended
+    def start(self) -> None:
+        super().start()
+        routers: list[Any] = self.Mocker.routers
+        routers.remove(self)
+        routers.insert(0, self)  # ahead of routers the user started earlier, too
+
+    def _others(self) -> list[Any]:
+        return [router for router in self.Mocker.routers if router is not self]
+
+    def _decide(self, request: httpx.Request, others: list[Any]) -> tuple[CapturedRequest, Decision]:
+        board = self.board
+        if board is None:  # stopped between a client's two requests
             raise RuntimeError("cobo_fault is no longer active")
-        captured = CapturedRequest(
-            request.method, str(request.url), dict(request.headers), request.read(), transport="httpx"
-        )
-        mocker = self.respx.Mocker
-        decision = handler(captured, others_may_answer=mocker is not None and len(mocker.routers) > 1)
+        captured = _capture(request)
+        return captured, board(captured, others_may_answer=bool(others))
+
+    def _respond(self, decision: Decision, request: httpx.Request) -> httpx.Response:
         if decision is PASS_THROUGH:
-            return request
-        if decision is DEFER:
-            raise DeferredRequestError(
-                f"cobo_fault: no rule answers {captured.describe()}, and no other respx router did either; "
-                f"declare a rule for it, or let it through with cobo_fault.allow_host({captured.host!r})"
-            )
+            raise PassThrough("let through by cobo_fault", request=request, origin=respx.Route())
         if isinstance(decision, NetworkFault):
-            raise _FAULTS[decision.kind](f"{decision.label} (injected by cobo_fault)", request=request)
+            raise _FAULTS[decision.kind](decision.message, request=request)
         assert isinstance(decision, Reply)
         return to_httpx(decision, request)
 
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        others = self._others()
+        captured, decision = self._decide(request, others)
+        if decision is DEFER:
+            refusals = []
+            for router in others:
+                try:
+                    response: httpx.Response = router.handler(request)
+                except AllMockedAssertionError as refusal:
+                    refusals.append(str(refusal))
+                else:
+                    return response
+            assert self.board is not None
+            decision = self.board.refused_by_others(captured, "; ".join(refusals))
+        return self._respond(decision, request)
 
-# Routers are reused from test to test: building one costs about as much as a whole small test.
-# Each is in use by one transport at a time, so nested or concurrent fault blocks get their own.
-_IDLE: list[_Router] = []
+    async def async_handler(self, request: httpx.Request) -> httpx.Response:
+        others = self._others()
+        captured, decision = self._decide(request, others)
+        if decision is DEFER:
+            refusals = []
+            for router in others:
+                try:
+                    response: httpx.Response = await router.async_handler(request)
+                except AllMockedAssertionError as refusal:
+                    refusals.append(str(refusal))
+                else:
+                    return response
+            assert self.board is not None
+            decision = self.board.refused_by_others(captured, "; ".join(refusals))
+        return self._respond(decision, request)
+
+
+# One router per process, reused: building one costs about as much as a whole small test.
+_ROUTER: _FirstRouter | None = None
 
 
 class RespxHttpxTransport:
     name = "httpx"
 
-    def __init__(self) -> None:
-        self._router: _Router | None = None
-
     def start(self, handler: Handler) -> None:
-        router = _IDLE.pop() if _IDLE else _Router()
-        router.handler = handler
-        router.respx.start()
-        self._router = router
+        global _ROUTER
+        router = _ROUTER = _ROUTER or _FirstRouter()
+        router.board = handler
+        router.start()
 
     def stop(self) -> None:
-        router, self._router = self._router, None
+        router = _ROUTER
         if router is not None:
-            router.respx.stop(clear=False, reset=True, quiet=True)  # keep the route, forget the calls
-            router.handler = None
-            _IDLE.append(router)
+            router.stop(clear=False, reset=True, quiet=True)
+            router.board = None
 
 
 def make() -> RespxHttpxTransport:

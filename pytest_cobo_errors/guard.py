@@ -1,0 +1,153 @@
+"""The network guard: no DNS lookup of, and no connection to, a Cobo host leaves the process.
+
+In-process transports answer httpx and requests before any socket exists. Everything else
+(urllib, urllib3 and so the ``cobo-waas2`` SDK, aiohttp, raw sockets, a library whose transport
+this test did not choose) reaches the ``socket`` module, where an audit hook (PEP 578) sees
+``socket.getaddrinfo``, ``socket.gethostbyname``, ``socket.connect`` and ``http.client.connect``
+and aborts those that name a guarded host by raising from the hook. ``socket.connect`` given a
+host name resolves it before its audit event fires, so ``socket.socket.connect`` and
+``connect_ex`` are wrapped as well, to check the name first.
+
+The hook is added on the first use of the plugin and stays for the life of the process (audit
+hooks cannot be removed), so a thread still running after the session is held too. Its cost on
+every other audited event is one set lookup.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from pytest_cobo_errors.hosts import normalise_host
+from pytest_cobo_errors.transports.contract import CapturedRequest
+
+if TYPE_CHECKING:
+    from pytest_cobo_errors.switchboard import Switchboard
+
+__all__ = ["arm", "armed"]
+
+_WATCHED = frozenset(
+    {"socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyname_ex", "socket.connect", "http.client.connect"}
+)
+# Outermost first: the library a user called, not the one it called in turn.
+_LIBRARIES = (
+    ("requests", "requests"),
+    ("httpx", "httpx"),
+    ("httpcore", "httpx"),
+    ("aiohttp", "aiohttp"),
+    ("urllib3", "urllib3"),
+    ("urllib.request", "urllib.request"),
+    ("http.client", "http.client"),
+    ("anyio", "an anyio client such as httpx"),
+    ("asyncio", "asyncio"),
+    ("concurrent.futures", "a thread pool (asyncio's getaddrinfo, as aiohttp resolves names)"),
+)
+_lock = threading.Lock()
+_board: Switchboard | None = None
+
+
+def armed() -> bool:
+    """Whether the guard's audit hook is in place in this process."""
+    return _board is not None
+
+
+def arm(board: Switchboard) -> None:
+    """Add the audit hook, once per process, reporting to *board*."""
+    global _board
+    if _board is not None:
+        return
+    with _lock:
+        if _board is None:
+            _board = board
+            sys.addaudithook(_hook)
+            _wrap_connect("connect")
+            _wrap_connect("connect_ex")
+
+
+def _wrap_connect(name: str) -> None:
+    real = getattr(socket.socket, name)
+
+    def connect(self: socket.socket, address: Any) -> Any:
+        if isinstance(address, tuple):
+            _check("socket.connect", (self, address))
+        return real(self, address)
+
+    connect.__doc__ = real.__doc__
+    setattr(socket.socket, name, connect)
+
+
+def _hook(event: str, args: tuple[Any, ...]) -> None:
+    if event in _WATCHED:
+        _check(event, args)
+
+
+def _target(event: str, args: tuple[Any, ...]) -> tuple[str, int] | None:
+    if event == "socket.connect":
+        address = args[1]
+        if isinstance(address, tuple) and len(address) >= 2 and isinstance(address[0], (str, bytes)):
+            return normalise_host(address[0]), int(address[1]) if isinstance(address[1], int) else 0
+        return None
+    if event == "http.client.connect":
+        # through a proxy, the proxy is looked up; the Cobo host travels in the CONNECT line
+        tunnel = getattr(args[0], "_tunnel_host", None)
+        return (normalise_host(tunnel), int(getattr(args[0], "_tunnel_port", 443) or 443)) if tunnel else None
+    host = args[0] if args else None
+    if not isinstance(host, (str, bytes)):
+        return None
+    port = args[1] if event == "socket.getaddrinfo" and len(args) > 1 else 0
+    return normalise_host(host), int(port) if isinstance(port, int) or (isinstance(port, str) and port.isdigit()) else 0
+
+
+def _check(event: str, args: tuple[Any, ...]) -> None:
+    board = _board
+    target = _target(event, args)
+    if board is None or target is None or not board.is_guarded(target[0]):
+        return
+    host, port = target
+    library, request = _inspect(sys._getframe(2), host, port)
+    error = board.blocked(request, library)
+    if error is not None:
+        raise error
+
+
+def _inspect(frame: FrameType | None, host: str, port: int) -> tuple[str, CapturedRequest]:
+    """The library that sent the request, and as much of the request as its callers' frames show
+    (on the failure path only: walking frames is slow, and nothing else needs it)."""
+    modules: list[str] = []
+    method, target, headers = "", "/", []
+    while frame is not None:
+        module = str(frame.f_globals.get("__name__", ""))
+        modules.append(module)
+        if not method:
+            method, target, headers = _request_in(frame, module)
+        frame = frame.f_back
+    library = "socket"
+    for prefix, name in _LIBRARIES:
+        if any(m == prefix or m.startswith(prefix + ".") for m in modules):
+            library = name
+            break
+    scheme = "http" if port == 80 else "https"
+    authority = host if port in (0, 80, 443) else f"{host}:{port}"
+    url = target if target.startswith(("http://", "https://")) else f"{scheme}://{authority}{target}"
+    return library, CapturedRequest(method, url, headers, transport=library)
+
+
+def _request_in(frame: FrameType, module: str) -> tuple[str, str, list[tuple[str, str]]]:
+    """Method, target and headers of the request a library frame is sending, if it shows them."""
+    name = frame.f_code.co_name
+    if module == "http.client" and name == "_send_output":
+        head = frame.f_locals.get("msg")  # the request line and headers, joined just before connecting
+        if isinstance(head, bytes):
+            line, *rest = head.decode("latin-1").split("\r\n")
+            parts = line.split(" ")
+            if len(parts) >= 2:
+                pairs = [tuple(h.split(":", 1)) for h in rest if ":" in h]
+                return parts[0], parts[1], [(k.strip(), v.strip()) for k, v in pairs]
+    elif module == "urllib3.connectionpool" and name == "urlopen":
+        method, url, sent = (frame.f_locals.get(k) for k in ("method", "url", "headers"))
+        if isinstance(method, str) and isinstance(url, str):
+            return method, url, [(str(k), str(v)) for k, v in dict(sent or {}).items()]
+    return "", "/", []

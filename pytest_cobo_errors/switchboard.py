@@ -1,0 +1,348 @@
+"""The switchboard: the one owner of request state, between every transport and every fault set.
+
+Each active fault set is a *window*. A request, whichever transport or the network guard saw
+it, is first attributed to the window it belongs to: the one open in the context that sent it
+(asyncio tasks and ``asyncio.to_thread`` carry it), else the one open when its thread started,
+else the innermost open window. A request that belongs to a closed window, or to none, is a
+*stray*: refused, recorded for the terminal summary, never answered by another test's rules.
+
+Within its window a request is offered to the innermost fault set first; what that set's rules
+decline goes to the next one out. The set whose rule answers records the call; when nothing
+answers, the innermost set records the refusal and the client gets one message that explains
+every set's reasons. Transports are started once for all nested windows that chose them.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from pytest_cobo_errors import hosts
+from pytest_cobo_errors.rules import (
+    BlockedRequestError,
+    Call,
+    CoboFaultError,
+    SequenceExhaustedError,
+    StrayRequestError,
+    UnmatchedRequestError,
+    Verdict,
+)
+from pytest_cobo_errors.signing import render_signed
+from pytest_cobo_errors.transports import load
+from pytest_cobo_errors.transports.contract import DEFER, PASS_THROUGH, CapturedRequest, Decision, NetworkFault
+
+if TYPE_CHECKING:
+    from pytest_cobo_errors.faults import CoboFaults
+    from pytest_cobo_errors.hosts import BaseUrl
+    from pytest_cobo_errors.transports.contract import Transport
+
+__all__ = ["SWITCHBOARD", "Switchboard", "Window"]
+
+_OWNER: contextvars.ContextVar[Window | None] = contextvars.ContextVar("cobo_fault_window", default=None)
+_IN_PROCESS_HINT = "https://github.com/pytest-cobo-errors/pytest-cobo-errors#nothing-reaches-cobo"
+
+
+@dataclass(eq=False)
+class Window:
+    """One fault set while it is active: where it came from and what it may answer."""
+
+    faults: CoboFaults
+    label: str
+    parent: Window | None
+    threads_at_start: frozenset[threading.Thread]
+    open: bool = True
+    token: contextvars.Token[Window | None] | None = field(default=None, repr=False)
+
+    def chain(self) -> Iterator[Window]:
+        """This window and the open ones it is nested in, innermost first."""
+        window: Window | None = self
+        while window is not None:
+            if window.open:
+                yield window
+            window = window.parent
+
+
+@dataclass(frozen=True, slots=True)
+class _Stray:
+    why: str
+
+
+def _pool_worker(thread: threading.Thread) -> bool:
+    # A ThreadPoolExecutor's workers (asyncio's default executor among them) serve whichever
+    # test submits work, so they belong to no window of their own.
+    target = getattr(thread, "_target", None)
+    return getattr(target, "__module__", None) == "concurrent.futures.thread"
+
+
+class Switchboard:
+    """Attributes, decides, records and explains every request to a Cobo fault set."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.windows: list[Window] = []
+        self.strays: list[str] = []
+        self.session_bases: tuple[BaseUrl, ...] = ()
+        self._transports: dict[str, tuple[Transport, int]] = {}
+        self._orphans: weakref.WeakKeyDictionary[threading.Thread, Window] = weakref.WeakKeyDictionary()
+        self._guarded = hosts.COBO_HOSTS
+        self._live: frozenset[str] = frozenset()
+
+    # -- windows ----------------------------------------------------------------------------
+    def open(self, faults: CoboFaults, label: str) -> Window:
+        """Activate *faults*: start its transports, arm the guard, attribute this context to it."""
+        from pytest_cobo_errors import guard
+
+        guard.arm(self)
+        with self.lock:
+            parent = self.owner_or_none()
+            window = Window(faults, label, parent, frozenset(threading.enumerate()))
+            started: list[str] = []
+            try:
+                for name in faults.transport_names:
+                    self._acquire(name)
+                    started.append(name)
+            except BaseException:
+                for name in started:
+                    self._release(name)
+                raise
+            self.windows.append(window)
+            self._refresh()
+        window.token = _OWNER.set(window)
+        return window
+
+    def close(self, window: Window) -> None:
+        """Deactivate *window*: threads it started that still run become strays from now on."""
+        with self.lock:
+            if not window.open:
+                return
+            window.open = False
+            self.windows.remove(window)
+            current = threading.current_thread()
+            for thread in threading.enumerate():
+                if thread not in window.threads_at_start and thread is not current and not _pool_worker(thread):
+                    self._orphans[thread] = window
+            for name in window.faults.transport_names:
+                self._release(name)
+            self._refresh()
+        token, window.token = window.token, None
+        if token is not None:
+            try:
+                _OWNER.reset(token)
+            except ValueError:  # closed from another context than it was opened in
+                _OWNER.set(window.parent if window.parent is not None and window.parent.open else None)
+
+    def _acquire(self, name: str) -> None:
+        transport, users = self._transports.get(name, (None, 0))
+        if transport is None:
+            transport = load(name)
+            transport.start(self)
+        self._transports[name] = (transport, users + 1)
+
+    def _release(self, name: str) -> None:
+        transport, users = self._transports[name]
+        if users > 1:
+            self._transports[name] = (transport, users - 1)
+            return
+        del self._transports[name]
+        transport.stop()
+
+    def _refresh(self) -> None:
+        bases = [*self.session_bases, *(b for w in self.windows for b in w.faults.base_urls)]
+        self._guarded = hosts.guarded_hosts(bases)
+
+    def allow_live(self, test: str | None) -> None:
+        """While *test* (a ``cobo_live`` test) runs, let Cobo's development host through; None ends it."""
+        with self.lock:
+            self._live = frozenset({hosts.DEV_HOST}) if test is not None else frozenset()
+
+    def configure(self, base_urls: tuple[BaseUrl, ...] | None) -> None:
+        """Guard the hosts of the session's ``--cobo-base-url`` too."""
+        with self.lock:
+            self.session_bases = tuple({*self.session_bases, *(base_urls or ())})
+            self._refresh()
+
+    # -- attribution ------------------------------------------------------------------------
+    def owner_or_none(self) -> Window | None:
+        found = self._owner()
+        return found if isinstance(found, Window) else None
+
+    def _owner(self) -> Window | _Stray | None:
+        window = _OWNER.get()
+        if window is not None:
+            if window.open:
+                return window
+            return _Stray(f"sent by code started in {window.label}, after it ended")
+        orphaned = self._orphans.get(threading.current_thread())
+        if orphaned is not None:
+            return _Stray(f"sent by a thread started in {orphaned.label}, after it ended")
+        if self.windows:
+            return self.windows[-1]
+        return None
+
+    def _stray(self, request: CapturedRequest, why: str) -> str:
+        line = f"{request.describe()} (via {request.transport}): {why}"
+        self.strays.append(line)
+        return (
+            f"cobo-errors: refused {request.describe()} (via {request.transport}): it arrived outside every "
+            f"test's fault window ({why}). Requests to Cobo hosts never leave the process; make the code "
+            "that sends it finish inside the test (join the thread, await the task, or have the client "
+            "fixture request cobo_fault so its teardown runs first)."
+        )
+
+    # -- the transports' handler ------------------------------------------------------------
+    def is_guarded(self, host: str) -> bool:
+        return hosts.normalise_host(host) in self._guarded
+
+    def _protected(self, request: CapturedRequest, windows: list[Window]) -> bool:
+        if self.is_guarded(request.host):
+            return True
+        return any(base.same_origin(request) for w in windows for base in w.faults.base_urls)
+
+    def __call__(self, request: CapturedRequest, *, others_may_answer: bool = False) -> Decision:
+        with self.lock:
+            owner = self._owner()
+            if not isinstance(owner, Window):
+                if not self._protected(request, []):
+                    return PASS_THROUGH  # not ours to police outside a window, as if nothing were patched
+                why = owner.why if owner is not None else "no fault set was active"
+                return NetworkFault("connect_error", detail=self._stray(request, why))
+            windows = list(owner.chain())
+            declined: list[tuple[Window, Verdict]] = []
+            for window in windows:
+                if request.transport not in window.faults.transport_names:
+                    continue
+                book = window.faults.book
+                with book.lock:
+                    verdict = book.decide(request)
+                    if verdict.rule is not None and verdict.outcome is not None:
+                        outcome = verdict.outcome
+                        reply = render_signed(outcome, window.faults.signer)  # rendered once, here
+                        book.record(verdict.rule, Call(request, outcome, reply))
+                    else:
+                        declined.append((window, verdict))
+                        continue
+                if window.faults.on_served is not None:
+                    window.faults.on_served(outcome, reply)
+                return reply
+            if not self._protected(request, windows):
+                if others_may_answer:
+                    return DEFER
+                if any(request.host in w.faults.allowed_hosts for w in windows):
+                    return PASS_THROUGH
+            elif request.host in self._live:
+                return PASS_THROUGH
+            raise self._refuse(request, windows, declined)
+
+    def refused_by_others(self, request: CapturedRequest, their_message: str) -> Decision:
+        """A request this board deferred was refused by the user's own mock too: let it through if
+        a test allowed its host, else refuse it with one message that names both."""
+        with self.lock:
+            owner = self.owner_or_none()
+            windows = list(owner.chain()) if owner is not None else []
+            if any(request.host in w.faults.allowed_hosts for w in windows):
+                return PASS_THROUGH
+            declined = [(w, w.faults.book.decide(request)) for w in windows]
+            raise self._refuse(request, windows, declined, others=their_message)
+
+    def _refuse(
+        self,
+        request: CapturedRequest,
+        windows: list[Window],
+        declined: list[tuple[Window, Verdict]],
+        *,
+        others: str = "",
+    ) -> CoboFaultError:
+        exhausted = any(verdict.exhausted for _, verdict in declined)
+        protected = self._protected(request, windows)
+        if exhausted:
+            why = "every matching rule had already given all its outcomes"
+        elif not any(verdict.reasons for _, verdict in declined):
+            why = "no fault is declared"
+        elif protected:
+            why = "no rule matches"
+        else:
+            why = "no rule matches, and the host is not allowed through"
+        if windows:
+            windows[0].faults.book.refuse(request, why)
+        message = self._explain(request, windows, declined, protected, others)
+        return (SequenceExhaustedError if exhausted else UnmatchedRequestError)(message)
+
+    def _explain(
+        self,
+        request: CapturedRequest,
+        windows: list[Window],
+        declined: list[tuple[Window, Verdict]],
+        protected: bool,
+        others: str,
+    ) -> str:
+        lines = [f"cobo_fault: no rule answers {request.describe()} (via {request.transport})."]
+        reasons = [(w, v) for w, v in declined if v.reasons]
+        if reasons:
+            lines.append("The declared rules, and why each did not answer:")
+            for window, verdict in reasons:
+                if len(windows) > 1:
+                    lines.append(f"  in {window.label}:")
+                lines.extend(verdict.reasons)
+        else:
+            lines.append("No fault is declared in this test.")
+        skipped = [w for w in windows if request.transport not in w.faults.transport_names]
+        for window in skipped:
+            lines.append(
+                f"{window.label} intercepts {'+'.join(window.faults.transport_names)} only, not {request.transport}."
+            )
+        if others:
+            lines.append(f"Your own {request.transport} mock did not answer it either: {others.strip()}")
+        if protected:
+            lines.append(
+                "It is a Cobo host, so it never reaches the network: declare a rule for it, e.g. "
+                f"cobo_fault.succeed(path={request.path!r})."
+            )
+        else:
+            lines.append(
+                f"Declare a rule for it, or let real traffic through with cobo_fault.allow_host({request.host!r})."
+            )
+        return "\n".join(lines)
+
+    # -- the network guard's handler --------------------------------------------------------
+    def blocked(self, request: CapturedRequest, library: str) -> BaseException | None:
+        """The error for a lookup of or connection to a guarded host that no transport answered;
+        None if a live test may reach it."""
+        with self.lock:
+            if request.host in self._live:
+                return None
+            owner = self._owner()
+            if not isinstance(owner, Window):
+                why = owner.why if owner is not None else "no fault set was active"
+                return StrayRequestError(self._stray(request, why))
+            windows = list(owner.chain())
+            intercepted = sorted({name for w in windows for name in w.faults.transport_names})
+            why = f"{library} is not intercepted in-process; the network guard stopped it"
+            windows[0].faults.book.refuse(request, why)
+        in_process = {"requests": "requests", "httpx": "httpx"}.get(library.split(" ")[0])
+        if in_process is not None:
+            advice = (
+                f"{in_process} is not among this test's transports ({'+'.join(intercepted) or 'none'}): "
+                f"add it, e.g. @pytest.mark.cobo_transports({', '.join(repr(n) for n in [*intercepted, in_process])})"
+            )
+        else:
+            advice = (
+                f"cobo_fault answers httpx and requests in-process; {library} is not intercepted, so point this "
+                "client at a server on loopback (127.0.0.1) instead of a Cobo host"
+            )
+        return BlockedRequestError(
+            f"cobo-errors: the network guard stopped {request.describe()} (via {library}): "
+            f"requests to Cobo hosts never leave the process. {advice}. See {_IN_PROCESS_HINT}"
+        )
+
+    def take_strays(self) -> list[str]:
+        with self.lock:
+            strays, self.strays = self.strays, []
+        return strays
+
+
+SWITCHBOARD = Switchboard()
+"""The process's one switchboard: windows nest across fixtures, blocks and threads."""

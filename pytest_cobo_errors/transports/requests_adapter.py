@@ -1,0 +1,190 @@
+"""The requests transport: ``Session.get_adapter`` hands every request to an adapter that asks the switchboard.
+
+The official ``cobo-custody`` SDK sends with ``requests``, which respx cannot see. Mocks of
+``requests`` (the ``responses`` library among them) replace ``HTTPAdapter.send``, and the last
+one started answers everything, so two of them cannot share a request. This transport sits one
+step above, where ``requests.Session.send`` picks the adapter: Cobo hosts reach the rules whatever
+the user has started, in either order; a request the rules leave to others goes to the adapter
+the session would have used, so the user's own ``responses`` mock (or a custom adapter) answers
+it; if that mock refuses it too, one message names both.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+from typing import TYPE_CHECKING, Any
+
+import requests
+import requests.adapters
+from urllib3 import HTTPResponse
+from urllib3._collections import HTTPHeaderDict
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError, ReadTimeoutError
+from urllib3.util.retry import Retry
+
+from pytest_cobo_errors.transports.contract import DEFER, PASS_THROUGH, CapturedRequest, Decision, Handler, NetworkFault, Reply
+
+if TYPE_CHECKING:
+    from requests import PreparedRequest
+
+_FAULTS: dict[str, type[requests.exceptions.RequestException]] = {
+    "connect_timeout": requests.exceptions.ConnectTimeout,
+    "read_timeout": requests.exceptions.ReadTimeout,
+    "connect_error": requests.exceptions.ConnectionError,
+}
+_ORIGINAL_SEND = requests.adapters.HTTPAdapter.send
+_BUILDER = requests.adapters.HTTPAdapter()  # builds responses for adapters that cannot
+_REFUSED_BY_RESPONSES = "Connection refused by Responses"
+_NO_BODY = frozenset({204, 304})
+
+
+def _content(request: PreparedRequest) -> bytes:
+    body: Any = request.body
+    if body is None:
+        return b""
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if isinstance(body, bytes):
+        return body
+    if hasattr(body, "read"):  # a file: read it once, and keep the bytes for a later send
+        body = [body.read()]
+    joined = b"".join(c.encode("utf-8") if isinstance(c, str) else bytes(c) for c in body)
+    request.body = joined
+    return joined
+
+
+def _as_urllib3_error(fault: NetworkFault) -> Exception:
+    """The urllib3 error the fault stands for, so ``Retry`` decides as it would for a real one."""
+    if fault.kind == "read_timeout":
+        return ReadTimeoutError(None, None, fault.message)  # type: ignore[arg-type]
+    if fault.kind == "connect_timeout":
+        return ConnectTimeoutError(fault.message)
+    return NewConnectionError(None, fault.message)  # type: ignore[arg-type]
+
+
+def to_urllib3(reply: Reply, method: str) -> HTTPResponse:
+    """*reply* as the urllib3 response ``HTTPAdapter.build_response`` expects.
+
+    A dropped connection announces the whole body and sends only its start: urllib3 then fails
+    the read exactly as it does when a real peer closes mid-body (``ChunkedEncodingError``).
+    """
+    body = b"" if method == "HEAD" or reply.status in _NO_BODY or reply.status < 200 else reply.body
+    pairs = list(reply.headers)
+    if reply.drop_after is not None:
+        pairs = [(k, v) for k, v in pairs if k.lower() != "content-length"]
+        pairs.append(("Content-Length", str(len(body))))
+        body = body[: reply.drop_after]
+    headers = HTTPHeaderDict(pairs)
+    # requests' cookie handling reads the headers from the response it believes came off a socket
+    original = HTTPResponse(body=io.BytesIO(), msg=headers, preload_content=False)  # type: ignore[arg-type]
+    return HTTPResponse(
+        body=io.BytesIO(body),
+        headers=headers,
+        status=reply.status,
+        reason=http.client.responses.get(reply.status),
+        preload_content=False,
+        decode_content=False,
+        original_response=original,  # type: ignore[arg-type]
+        request_method=method,
+        enforce_content_length=True,
+    )
+
+
+class _AskingAdapter(requests.adapters.BaseAdapter):
+    """Stands in for the adapter the session chose, for as long as one request takes."""
+
+    def __init__(self, board: Handler, real: requests.adapters.BaseAdapter) -> None:
+        super().__init__()
+        self.board = board
+        self.real = real
+
+    def send(self, request: PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        captured = CapturedRequest(
+            str(request.method),
+            str(request.url),
+            list(request.headers.items()),
+            _content(request),
+            transport="requests",
+        )
+        real = self.real
+        # another mock of requests (responses patches HTTPAdapter.send) or an adapter of the user's own
+        others = type(real).send is not _ORIGINAL_SEND
+        decision = self.board(captured, others_may_answer=others)
+        if decision is DEFER:
+            try:
+                return real.send(request, **kwargs)
+            except requests.exceptions.ConnectionError as refusal:
+                if not str(refusal).startswith(_REFUSED_BY_RESPONSES):
+                    raise
+                theirs = str(refusal).split("\n\nRequest:")[0]
+            # outside the except block, so our message is not shown as raised while handling theirs
+            self.board.refused_by_others(captured, theirs)  # raises, unless a test allowed the host
+            return _ORIGINAL_SEND(self._http_adapter(), request, **kwargs)
+        if decision is PASS_THROUGH:
+            return real.send(request, **kwargs)
+        return self._answer(decision, captured, request)
+
+    def _answer(self, decision: Decision, captured: CapturedRequest, request: PreparedRequest) -> requests.Response:
+        """Answer as urllib3 under the adapter would: retrying what the adapter's ``max_retries``
+        retries (each retry asks the rules again), then returning or raising the last answer."""
+        adapter = self._http_adapter()
+        retries: Retry = adapter.max_retries
+        method, url = str(request.method), str(request.url)
+        while True:
+            if isinstance(decision, NetworkFault):
+                error = _as_urllib3_error(decision)
+                try:
+                    retries = retries.increment(method, url, error=error)
+                except (MaxRetryError, type(error)):  # exhausted, or a kind of error it never retries
+                    raise _FAULTS[decision.kind](decision.message, request=request) from None
+                retries.sleep()
+            else:
+                assert isinstance(decision, Reply)
+                raw = to_urllib3(decision, method)
+                if not retries.is_retry(method, decision.status, raw.headers.get("Retry-After") is not None):
+                    response: requests.Response = adapter.build_response(request, raw)
+                    return response
+                try:
+                    retries = retries.increment(method, url, response=raw)
+                except MaxRetryError as exhausted:
+                    if retries.raise_on_status:
+                        raise requests.exceptions.RetryError(exhausted, request=request) from None
+                    response = adapter.build_response(request, raw)
+                    return response
+                retries.sleep(raw)
+            decision = self.board(captured)
+
+    def _http_adapter(self) -> requests.adapters.HTTPAdapter:
+        real = self.real
+        return real if isinstance(real, requests.adapters.HTTPAdapter) else _BUILDER
+
+    def close(self) -> None:
+        pass  # the session closes its own adapters
+
+
+class RequestsAdapterTransport:
+    name = "requests"
+
+    def __init__(self) -> None:
+        self._previous: Any = None
+        self._ours: Any = None
+
+    def start(self, handler: Handler) -> None:
+        previous = requests.Session.get_adapter
+
+        def get_adapter(session: requests.Session, url: str) -> requests.adapters.BaseAdapter:
+            real = previous(session, url)
+            return _AskingAdapter(handler, real) if self._ours is not None else real
+
+        self._previous, self._ours = previous, get_adapter
+        requests.Session.get_adapter = get_adapter  # type: ignore[method-assign]
+
+    def stop(self) -> None:
+        ours, self._ours = self._ours, None
+        # Restore only if nobody patched on top since; otherwise ours stays in their chain, inert.
+        if ours is not None and requests.Session.get_adapter is ours:
+            requests.Session.get_adapter = self._previous  # type: ignore[method-assign]
+
+
+def make() -> RequestsAdapterTransport:
+    return RequestsAdapterTransport()
