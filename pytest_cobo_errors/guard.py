@@ -46,25 +46,32 @@ _LIBRARIES = (
     ("concurrent.futures", "a thread pool (asyncio's getaddrinfo, as aiohttp resolves names)"),
 )
 _lock = threading.Lock()
-_board: Switchboard | None = None
+_INSTALLED = "__cobo_errors_guard__"  # marks socket.socket once the hook is in, whichever copy of this module put it there
 
 
 def armed() -> bool:
-    """Whether the guard's audit hook is in place in this process."""
-    return _board is not None
+    """Whether the guard is in place in this process."""
+    return hasattr(socket.socket, _INSTALLED)
 
 
 def arm(board: Switchboard) -> None:
-    """Add the audit hook, once per process, reporting to *board*."""
-    global _board
-    if _board is not None:
+    """Add the audit hook and the connect wrappers, once per process."""
+    if armed():
         return
     with _lock:
-        if _board is None:
-            _board = board
+        if not armed():
+            setattr(socket.socket, _INSTALLED, board)
             sys.addaudithook(_hook)
             _wrap_connect("connect")
             _wrap_connect("connect_ex")
+
+
+def _current_board() -> Switchboard | None:
+    # Looked up on each use, not kept: pytester drops and re-imports the package between inner
+    # runs, and the one hook this process has must report to the switchboard in use now.
+    module = sys.modules.get("pytest_cobo_errors.switchboard")
+    board = getattr(module, "SWITCHBOARD", None)
+    return board if board is not None else getattr(socket.socket, _INSTALLED, None)
 
 
 def _wrap_connect(name: str) -> None:
@@ -102,9 +109,11 @@ def _target(event: str, args: tuple[Any, ...]) -> tuple[str, int] | None:
 
 
 def _check(event: str, args: tuple[Any, ...]) -> None:
-    board = _board
     target = _target(event, args)
-    if board is None or target is None or not board.is_guarded(target[0]):
+    if target is None:
+        return
+    board = _current_board()
+    if board is None or not board.is_guarded(target[0]):
         return
     host, port = target
     library, request = _inspect(sys._getframe(2), host, port)
@@ -150,4 +159,10 @@ def _request_in(frame: FrameType, module: str) -> tuple[str, str, list[tuple[str
         method, url, sent = (frame.f_locals.get(k) for k in ("method", "url", "headers"))
         if isinstance(method, str) and isinstance(url, str):
             return method, url, [(str(k), str(v)) for k, v in dict(sent or {}).items()]
+    elif module.startswith("httpcore.") and name == "handle_request":
+        request = frame.f_locals.get("request")  # an httpcore.Request: bytes throughout
+        url = getattr(request, "url", None)
+        if isinstance(getattr(request, "method", None), bytes) and isinstance(getattr(url, "target", None), bytes):
+            pairs = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in getattr(request, "headers", ())]
+            return request.method.decode("ascii"), url.target.decode("latin-1"), pairs  # type: ignore[union-attr]
     return "", "/", []

@@ -22,6 +22,7 @@ import pytest
 from pytest_cobo_errors import CoboFaultError, SequenceExhaustedError, error, success
 from pytest_cobo_errors.faults import CoboFaults
 from pytest_cobo_errors.outcomes import Outcome
+from pytest_cobo_errors.transports import available
 
 URL = "https://api.dev.cobo.com/v1/custody/coin_info/"
 
@@ -150,10 +151,7 @@ def test_threads_racing_on_fail_then_succeed_see_each_failure_and_one_success(co
     cobo_fault.reset()
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("pytest_cobo_errors.transports.responses_requests") is None,
-    reason="the requests transport is not available",
-)
+@pytest.mark.skipif("requests" not in available(), reason="the requests transport is not available")
 @pytest.mark.cobo_transports("httpx", "requests")
 @pytest.mark.usefixtures("eager_switching")
 def test_threads_on_two_libraries_share_one_sequence(cobo_fault: CoboFaults) -> None:

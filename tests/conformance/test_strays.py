@@ -1,0 +1,94 @@
+"""Code that outlives its fault set is refused, never answered by the next set's rules."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from pytest_cobo_errors import CoboFaultError, cobo_faults
+from pytest_cobo_errors.switchboard import SWITCHBOARD
+
+from .conftest import COIN_INFO, DEV, Client
+
+
+def _refused_as_stray(client: Client, error: BaseException | None) -> None:
+    assert error is not None, "the late request was answered"
+    assert not isinstance(error, CoboFaultError)  # a refused connection, not an assertion in someone else's test
+    assert isinstance(error, (client.errors["connect_error"], ConnectionRefusedError))
+    assert "outside every test's fault window" in str(error)
+
+
+def test_a_thread_that_outlives_its_set_is_refused(client: Client) -> None:
+    go, done = threading.Event(), threading.Event()
+    outcome: dict[str, BaseException] = {}
+
+    def late() -> None:
+        go.wait(5)
+        try:
+            client.get(DEV + COIN_INFO)
+        except BaseException as error:  # noqa: BLE001  # recorded for the assertions below
+            outcome["error"] = error
+        done.set()
+
+    with cobo_faults(transports=client.transport, base_urls=[DEV]) as first:
+        first.succeed(path=COIN_INFO, optional=True)
+        thread = threading.Thread(target=late, daemon=True)
+        thread.start()
+    with cobo_faults(transports=client.transport) as second:
+        rule = second.succeed(path=COIN_INFO, optional=True)
+        go.set()
+        assert done.wait(5)
+    thread.join(5)
+    assert rule.call_count == 0
+    _refused_as_stray(client, outcome.get("error"))
+    strays = SWITCHBOARD.take_strays()
+    assert strays == [
+        f"GET {DEV}{COIN_INFO} (via {client.transport}): sent by a thread started in a cobo_faults() block, after it ended"
+    ]
+
+
+def test_an_asyncio_task_that_outlives_its_set_is_refused(client: Client) -> None:
+    outcome: dict[str, BaseException] = {}
+
+    async def late(go: asyncio.Event) -> None:
+        await go.wait()
+        try:
+            await asyncio.to_thread(client.get, DEV + COIN_INFO)  # the task's context travels with it
+        except BaseException as error:  # noqa: BLE001  # recorded for the assertions below
+            outcome["error"] = error
+
+    async def two_tests_on_one_loop() -> int:
+        go = asyncio.Event()
+        with cobo_faults(transports=client.transport) as first:
+            first.succeed(path=COIN_INFO, optional=True)
+            task = asyncio.create_task(late(go))
+        with cobo_faults(transports=client.transport) as second:
+            rule = second.succeed(path=COIN_INFO, optional=True)
+            go.set()
+            await task
+        return rule.call_count
+
+    assert asyncio.run(two_tests_on_one_loop()) == 0
+    _refused_as_stray(client, outcome.get("error"))
+    assert [line.split(": ", 1)[1] for line in SWITCHBOARD.take_strays()] == [
+        "sent by code started in a cobo_faults() block, after it ended"
+    ]
+
+
+def test_a_pool_worker_serves_whichever_set_is_active(client: Client) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        with cobo_faults(transports=client.transport) as first:
+            first.inject(12007, path=COIN_INFO)
+            assert pool.submit(client.get, DEV + COIN_INFO).result().json()["error_code"] == 12007
+        with cobo_faults(transports=client.transport) as second:  # the same worker thread, a new test
+            second.inject(12009, path=COIN_INFO)
+            assert pool.submit(client.get, DEV + COIN_INFO).result().json()["error_code"] == 12009
+
+
+@pytest.fixture(autouse=True)
+def _no_strays_left() -> None:
+    SWITCHBOARD.take_strays()

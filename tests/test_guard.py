@@ -1,0 +1,147 @@
+"""The network guard: no DNS lookup of, and no connection to, a Cobo host leaves the process.
+
+Each proof watches the sockets with an audit hook added after the guard's (`socket_watch` in
+conftest): whatever got past the guard would be recorded there, and stopped there too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import socket
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+import requests
+import urllib3
+
+from pytest_cobo_errors import CoboFaultError, cobo_faults
+from pytest_cobo_errors.rules import BlockedRequestError, StrayRequestError
+from pytest_cobo_errors.switchboard import SWITCHBOARD
+
+URL = "https://api.custody.cobo.com/v1/custody/org_info/"
+
+
+def _aiohttp(url: str) -> None:
+    import aiohttp
+
+    async def go() -> None:
+        async with aiohttp.ClientSession() as session, session.get(url) as response:
+            await response.read()
+
+    asyncio.run(go())
+
+
+async def _httpx_async(url: str) -> None:
+    async with httpx.AsyncClient(trust_env=False) as client:
+        await client.get(url)
+
+
+SENDERS: dict[str, Callable[[str], Any]] = {
+    "urllib": lambda url: urllib.request.urlopen(url, timeout=5),
+    "urllib3": lambda url: urllib3.PoolManager(retries=False).request("GET", url),
+    "requests": lambda url: requests.get(url, timeout=5),
+    "httpx-sync": lambda url: httpx.get(url),
+    "httpx-async": lambda url: asyncio.run(_httpx_async(url)),
+    "aiohttp": _aiohttp,
+    "socket.create_connection": lambda url: socket.create_connection(("api.custody.cobo.com", 443), timeout=5),
+}
+SELECTIONS = {"httpx": ("httpx",), "requests": ("requests",), "httpx+requests": ("httpx", "requests"), "no window": None}
+
+
+def _chain(error: BaseException | None) -> str:
+    """Every message in an exception and the ones it wraps (libraries wrap a refused connection)."""
+    seen: list[str] = []
+    while error is not None and len(seen) < 10:
+        seen.append(f"{type(error).__name__}: {error}")
+        seen.extend(str(arg) for arg in getattr(error, "args", ()) if isinstance(arg, BaseException))
+        reason = getattr(error, "reason", None)
+        if isinstance(reason, BaseException):
+            seen.append(str(reason))
+        error = error.__cause__ or error.__context__
+    return "\n".join(seen)
+
+
+@pytest.mark.parametrize("selection", SELECTIONS.values(), ids=SELECTIONS.keys())
+@pytest.mark.parametrize("sender", SENDERS.values(), ids=SENDERS.keys())
+def test_no_library_looks_up_or_reaches_a_cobo_host(
+    socket_watch: Any, sender: Callable[[str], Any], selection: tuple[str, ...] | None
+) -> None:
+    if sender is _aiohttp and importlib.util.find_spec("aiohttp") is None:
+        pytest.skip("aiohttp is not installed")
+    window = cobo_faults(transports=selection) if selection else contextlib.nullcontext()
+    with window as faults, pytest.raises(Exception) as refused:  # noqa: PT011  # each library raises its own
+        try:
+            sender(URL)
+        finally:
+            if faults is not None:
+                problems = faults.problems()
+                faults.reset()  # the refusal is the point here: it must not fail this test at teardown
+    assert socket_watch.seen == []
+    if faults is None:  # outside every window: refused like a closed port, listed, and the message says why
+        assert "outside every test's fault window" in _chain(refused.value)
+        strays = SWITCHBOARD.take_strays()
+        assert strays
+        assert all(line.endswith(": no fault set was active") for line in strays)
+    else:  # inside one: an unmatched request, recorded for teardown, with the plugin's message
+        assert isinstance(refused.value, CoboFaultError)
+        assert problems and problems[0].startswith("request answered by no rule:")
+
+
+def test_the_watch_sees_what_the_guard_lets_through(socket_watch: Any) -> None:
+    with pytest.raises(OSError, match="got past the guard"):
+        socket.getaddrinfo("control.invalid", 443)
+    assert socket_watch.seen == [("socket.getaddrinfo", "control.invalid")]
+
+
+@pytest.mark.parametrize("spelling", ["api.dev.cobo.com", "API.Dev.Cobo.com.", b"api.dev.cobo.com"])
+def test_a_raw_connect_by_name_is_stopped_before_its_lookup(socket_watch: Any, spelling: str | bytes) -> None:
+    with cobo_faults(transports="httpx") as faults, socket.socket() as raw:
+        with pytest.raises(BlockedRequestError, match=r"stopped a connection to api\.dev\.cobo\.com:443 \(via socket\)"):
+            raw.connect((spelling, 443))  # type: ignore[arg-type]
+        faults.reset()
+    assert socket_watch.seen == []
+
+
+def test_the_message_names_the_library_and_what_to_do(socket_watch: Any) -> None:
+    with cobo_faults(transports="httpx") as faults:
+        with pytest.raises(BlockedRequestError) as urllib3_refused:
+            urllib3.PoolManager(retries=False).request("GET", URL + "?page=2", headers={"Biz-Api-Key": "0" * 66})
+        with pytest.raises(BlockedRequestError) as requests_refused:
+            requests.post(URL, data={"a": "1"})
+        unmatched = faults.unmatched
+        faults.reset()
+    assert str(urllib3_refused.value).startswith(
+        f"cobo-errors: the network guard stopped GET {URL}?page=2 (via urllib3): requests to Cobo hosts never leave "
+        "the process. cobo_fault answers httpx and requests in-process; urllib3 is not intercepted, so point this "
+        "client at a server on loopback (127.0.0.1) instead of a Cobo host."
+    )
+    assert "requests is not among this test's transports (httpx): add it, e.g. " in str(requests_refused.value)
+    assert "@pytest.mark.cobo_transports('httpx', 'requests')" in str(requests_refused.value)
+    assert [(r.method, r.transport) for r in unmatched] == [("GET", "urllib3"), ("POST", "requests")]
+    assert unmatched[0].header("biz-api-key") == "0" * 66
+    assert "0" * 66 not in repr(unmatched[0])
+
+
+def test_a_base_url_host_is_guarded_while_its_set_is_active_and_loopback_never(socket_watch: Any) -> None:
+    socket_watch.hosts |= {"cobo-stand-in.example", "localhost"}
+    with cobo_faults(base_urls=["https://cobo-stand-in.example", "http://localhost:9"]) as faults:
+        with pytest.raises(BlockedRequestError):
+            socket.getaddrinfo("cobo-stand-in.example", 443)
+        with pytest.raises(OSError, match="got past the guard"):
+            socket.getaddrinfo("localhost", 9)  # loopback is never the guard's: servers of your own live there
+        faults.reset()
+    assert socket_watch.seen == [("socket.getaddrinfo", "localhost")]
+
+
+def test_a_stray_outside_every_window_is_a_connection_error_with_the_reason(socket_watch: Any) -> None:
+    before = len(SWITCHBOARD.strays)
+    with pytest.raises(StrayRequestError, match="outside every test's fault window") as refused:
+        socket.getaddrinfo("api.cobo.com", 443)
+    assert isinstance(refused.value, ConnectionRefusedError)  # a client that tolerates network errors carries on
+    assert SWITCHBOARD.strays[before:] == ["a connection to api.cobo.com:443 (via socket): no fault set was active"]
+    del SWITCHBOARD.strays[before:]
