@@ -46,7 +46,8 @@ _LIBRARIES = (
     ("concurrent.futures", "a thread pool (asyncio's getaddrinfo, as aiohttp resolves names)"),
 )
 _lock = threading.Lock()
-_INSTALLED = "__cobo_errors_guard__"  # marks socket.socket once the hook is in, whichever copy of this module put it there
+# marks socket.socket once the hook is in, whichever copy of this module (pytester re-imports) put it there
+_INSTALLED = "__cobo_errors_guard__"
 
 
 def armed() -> bool:
@@ -126,7 +127,8 @@ def _inspect(frame: FrameType | None, host: str, port: int) -> tuple[str, Captur
     """The library that sent the request, and as much of the request as its callers' frames show
     (on the failure path only: walking frames is slow, and nothing else needs it)."""
     modules: list[str] = []
-    method, target, headers = "", "/", []
+    method, target = "", "/"
+    headers: list[tuple[str, str]] = []
     while frame is not None:
         module = str(frame.f_globals.get("__name__", ""))
         modules.append(module)
@@ -153,16 +155,16 @@ def _request_in(frame: FrameType, module: str) -> tuple[str, str, list[tuple[str
             line, *rest = head.decode("latin-1").split("\r\n")
             parts = line.split(" ")
             if len(parts) >= 2:
-                pairs = [tuple(h.split(":", 1)) for h in rest if ":" in h]
-                return parts[0], parts[1], [(k.strip(), v.strip()) for k, v in pairs]
+                fields = [h.split(":", 1) for h in rest if ":" in h]
+                return parts[0], parts[1], [(k.strip(), v.strip()) for k, v in fields]
     elif module == "urllib3.connectionpool" and name == "urlopen":
-        method, url, sent = (frame.f_locals.get(k) for k in ("method", "url", "headers"))
-        if isinstance(method, str) and isinstance(url, str):
-            return method, url, [(str(k), str(v)) for k, v in dict(sent or {}).items()]
+        verb, url, sent = (frame.f_locals.get(k) for k in ("method", "url", "headers"))
+        if isinstance(verb, str) and isinstance(url, str):
+            return verb, url, [(str(k), str(v)) for k, v in dict(sent or {}).items()]
     elif module.startswith("httpcore.") and name == "handle_request":
-        request = frame.f_locals.get("request")  # an httpcore.Request: bytes throughout
-        url = getattr(request, "url", None)
-        if isinstance(getattr(request, "method", None), bytes) and isinstance(getattr(url, "target", None), bytes):
-            pairs = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in getattr(request, "headers", ())]
-            return request.method.decode("ascii"), url.target.decode("latin-1"), pairs  # type: ignore[union-attr]
+        request: Any = frame.f_locals.get("request")  # an httpcore.Request: bytes throughout
+        verb, target = getattr(request, "method", None), getattr(getattr(request, "url", None), "target", None)
+        if isinstance(verb, bytes) and isinstance(target, bytes):
+            pairs = [(bytes(k).decode("latin-1"), bytes(v).decode("latin-1")) for k, v in request.headers]
+            return verb.decode("ascii"), target.decode("latin-1"), pairs
     return "", "/", []

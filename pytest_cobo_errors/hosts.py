@@ -119,7 +119,8 @@ def parse_base_url(value: object) -> BaseUrl:
             f"invalid base URL {value!r}: expected http(s)://host[:port][/path], "
             "e.g. 'https://api.dev.cobo.com' or 'http://127.0.0.1:8000/v2'"
         )
-    return BaseUrl(parts.scheme, normalise_host(parts.hostname), port or _DEFAULT_PORTS[parts.scheme], parts.path.rstrip("/"))
+    host = normalise_host(parts.hostname)
+    return BaseUrl(parts.scheme, host, port or _DEFAULT_PORTS[parts.scheme], parts.path.rstrip("/"))
 
 
 DEFAULT_BASES: tuple[BaseUrl, ...] = tuple(parse_base_url(url) for url in COBO_BASE_URLS)

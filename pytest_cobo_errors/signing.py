@@ -33,8 +33,8 @@ __all__ = [
     "SignedOutcome",
     "SigningUnavailableError",
     "TestKey",
-    "session_key",
     "render_signed",
+    "session_key",
     "signed",
 ]
 

@@ -322,7 +322,7 @@ class Switchboard:
             intercepted = sorted({name for w in windows for name in w.faults.transport_names})
             why = f"{library} is not intercepted in-process; the network guard stopped it"
             windows[0].faults.book.refuse(request, why)
-        in_process = {"requests": "requests", "httpx": "httpx"}.get(library.split(" ")[0])
+        in_process = {"requests": "requests", "httpx": "httpx"}.get(library.split(" ", maxsplit=1)[0])
         if in_process is not None:
             advice = (
                 f"{in_process} is not among this test's transports ({'+'.join(intercepted) or 'none'}): "

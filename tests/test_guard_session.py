@@ -154,7 +154,9 @@ def test_live_tests_are_skipped_unless_asked_for(pytester: pytest.Pytester) -> N
 
 
 @pytest.mark.parametrize("enable", [["--cobo-live"], ["-o", "cobo_live=true"]], ids=["option", "ini"])
-def test_a_live_test_may_reach_the_dev_host_and_no_other(pytester: pytest.Pytester, socket_watch: Any, enable: list[str]) -> None:
+def test_a_live_test_may_reach_the_dev_host_and_no_other(
+    pytester: pytest.Pytester, socket_watch: Any, enable: list[str]
+) -> None:
     pytester.makepyfile(
         """
         import socket

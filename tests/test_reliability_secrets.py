@@ -7,7 +7,6 @@ wrong number of times, a failed assertion about the recorded calls.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 
 import hypothesis  # noqa: F401  # imported once here, not again by every pytester run's Hypothesis plugin

@@ -1,7 +1,7 @@
-"""The requests transport: one fault API, answered through `responses` to code that uses ``requests``.
+"""What only the requests transport has: urllib3 retries in a mounted adapter, the missing extra, loopback.
 
-Everything a test declares on ``cobo_fault`` reaches a ``requests`` client as it reaches an httpx
-client: the same envelopes, sequences, network faults, inspection and strictness.
+What every transport does alike (envelopes, sequences, network faults, captured requests,
+refusals, nesting, users' own mocks) is in ``tests/conformance``, written once for all of them.
 """
 
 from __future__ import annotations
@@ -21,14 +21,9 @@ from urllib3.util.retry import Retry
 
 from pytest_cobo_errors import (
     CoboFaults,
-    SequenceExhaustedError,
-    UnmatchedRequestError,
-    assert_cobo_error,
-    dropped_connection,
     success,
     transports,
 )
-from pytest_cobo_errors.outcomes import Reply
 from pytest_cobo_errors.transports import parse_transports
 
 DEV = "https://api.dev.cobo.com"
@@ -78,15 +73,6 @@ def loopback() -> Iterator[LoopbackServer]:
 # -- answering ---------------------------------------------------------------------------------
 
 
-@requests_only
-def test_inject_reaches_requests_with_the_real_envelope(cobo_fault: CoboFaults) -> None:
-    cobo_fault.inject(12007, path=WITHDRAW)
-    response = requests.post(DEV + WITHDRAW, data={"coin": "ETH", "amount": "10"})
-    envelope = assert_cobo_error(response, code=12007, status=400)
-    assert envelope.message == "Insufficient balance"
-    assert response.headers["Content-Type"] == "application/json"
-
-
 @pytest.mark.cobo_transports("httpx", "requests")
 def test_one_rule_answers_httpx_and_requests_alike(cobo_fault: CoboFaults) -> None:
     rule = cobo_fault.inject(1010, path=COIN_INFO)
@@ -95,26 +81,6 @@ def test_one_rule_answers_httpx_and_requests_alike(cobo_fault: CoboFaults) -> No
     assert by_requests.status_code == by_httpx.status_code == 429
     assert by_requests.json()["error_code"] == by_httpx.json()["error_code"] == 1010
     assert [call.request.transport for call in rule.calls] == ["requests", "httpx"]
-
-
-@requests_only
-def test_a_gateway_page_is_html_that_json_decoding_rejects(cobo_fault: CoboFaults) -> None:
-    cobo_fault.status(502)
-    response = requests.get(DEV + COIN_INFO)
-    assert response.status_code == 502
-    assert response.headers["Content-Type"] == "text/html"
-    assert response.text.startswith("<html>")
-    with pytest.raises(requests.exceptions.JSONDecodeError):
-        response.json()
-
-
-@requests_only
-def test_a_sequence_answers_in_order_through_a_session(cobo_fault: CoboFaults) -> None:
-    cobo_fault.sequence([1010, 503, success({"coin": "BTC"})], path=COIN_INFO)
-    with requests.Session() as session:
-        answers = [session.get(DEV + COIN_INFO) for _ in range(3)]
-    assert [r.status_code for r in answers] == [429, 503, 200]
-    assert answers[2].json() == {"success": True, "result": {"coin": "BTC"}}
 
 
 @requests_only
@@ -144,90 +110,7 @@ def test_urllib3_retries_in_the_adapter_are_each_answered_by_the_rules(cobo_faul
 # -- below HTTP ----------------------------------------------------------------------------------
 
 
-@requests_only
-@pytest.mark.parametrize(
-    ("kind", "raised", "is_timeout"),
-    [
-        ("connect_timeout", requests.exceptions.ConnectTimeout, True),
-        ("read_timeout", requests.exceptions.ReadTimeout, True),
-        ("connect_error", requests.exceptions.ConnectionError, False),
-    ],
-)
-def test_network_faults_raise_what_requests_raises(
-    cobo_fault: CoboFaults, kind: str, raised: type[requests.exceptions.RequestException], is_timeout: bool
-) -> None:
-    cobo_fault.network(kind)
-    with pytest.raises(raised, match="injected by cobo_fault") as caught:
-        requests.get(DEV + COIN_INFO)
-    assert type(caught.value) is raised
-    assert isinstance(caught.value, requests.exceptions.Timeout) is is_timeout
-    assert caught.value.request is not None
-    assert caught.value.request.url == DEV + COIN_INFO
-
-
-@requests_only
-def test_a_dropped_body_arrives_in_part_then_breaks_like_a_closed_socket(cobo_fault: CoboFaults) -> None:
-    rule = cobo_fault.inject(dropped_connection(1000, after=20))
-    response = requests.get(DEV + COIN_INFO, stream=True)
-    assert response.status_code == 500  # status and headers arrived before the connection died
-    received = bytearray()
-
-    def read_body() -> None:
-        for chunk in response.iter_content(8):
-            received.extend(chunk)
-
-    with pytest.raises(requests.exceptions.ChunkedEncodingError, match=r"Connection broken: IncompleteRead\(20 bytes"):
-        read_body()
-    reply = rule.calls[0].reply
-    assert isinstance(reply, Reply)
-    assert reply.body.startswith(bytes(received))
-    assert int(response.headers["Content-Length"]) == len(reply.body)
-
-
-@requests_only
-def test_without_streaming_the_dropped_body_fails_the_call_itself(cobo_fault: CoboFaults) -> None:
-    cobo_fault.network("dropped")
-    with pytest.raises(requests.exceptions.ChunkedEncodingError):
-        requests.get(DEV + COIN_INFO)
-
-
 # -- inspection ------------------------------------------------------------------------------------
-
-
-@requests_only
-def test_calls_show_what_the_requests_client_sent(cobo_fault: CoboFaults) -> None:
-    rule = cobo_fault.inject(12009, method="POST", path=WITHDRAW)
-    cobo_fault.succeed({"coin": "ETH"}, method="GET", path=COIN_INFO)
-    requests.get(DEV + COIN_INFO, params={"coin": "ETH", "amount": "1"})
-    requests.post(DEV + WITHDRAW, data={"coin": "ETH", "request_id": "dup-1"}, headers={"Biz-Api-Key": "0" * 66})
-    get, post = (call.request for call in cobo_fault.calls)
-    assert (get.method, get.path, get.params) == ("GET", COIN_INFO, {"coin": "ETH", "amount": "1"})
-    assert (post.transport, post.form) == ("requests", {"coin": "ETH", "request_id": "dup-1"})
-    assert post.header("biz-api-key") == "0" * 66
-    assert "0" * 66 not in repr(post)  # the key is masked in messages
-    assert rule.calls[0].reply.status == 400
-    assert cobo_fault.served_codes() == [12009]
-
-
-@requests_only
-def test_a_handler_error_reaches_the_caller_unwrapped() -> None:
-    faults = CoboFaults(transports="requests")
-    faults.fail_then_succeed(1010, path=COIN_INFO)
-    faults.start()
-    try:
-        requests.get(DEV + COIN_INFO)
-        requests.get(DEV + COIN_INFO)
-        with pytest.raises(SequenceExhaustedError) as exhausted:
-            requests.get(DEV + COIN_INFO)
-        with pytest.raises(UnmatchedRequestError) as unmatched:
-            requests.get(DEV + "/v1/custody/org_info/")
-    finally:
-        faults.stop()
-    # not wrapped in requests.exceptions.ConnectionError, which a client's retry loop would swallow
-    assert type(exhausted.value) is SequenceExhaustedError
-    assert type(unmatched.value) is UnmatchedRequestError
-    assert "via requests" in str(unmatched.value)
-    assert len(faults.problems()) == 2
 
 
 # -- strictness, through pytest ---------------------------------------------------------------------

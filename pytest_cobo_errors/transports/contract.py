@@ -16,7 +16,7 @@ A contributor adding a transport reads this module and nothing else of the rule 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Protocol, TypeAlias
 from urllib.parse import parse_qsl, urlsplit
@@ -25,8 +25,8 @@ __all__ = [
     "DEFER",
     "NETWORK_FAULT_KINDS",
     "PASS_THROUGH",
-    "CapturedRequest",
     "Capabilities",
+    "CapturedRequest",
     "Decision",
     "Handler",
     "Headers",
@@ -59,7 +59,7 @@ class Headers(Mapping[str, str]):
 
     __slots__ = ("_items",)
 
-    def __init__(self, items: Mapping[str, str] | list[tuple[str, str]] | tuple[tuple[str, str], ...] = ()) -> None:
+    def __init__(self, items: Mapping[str, str] | Sequence[tuple[str, str]] = ()) -> None:
         pairs = items.items() if isinstance(items, Mapping) else items
         merged: dict[str, tuple[str, str]] = {}
         for name, value in pairs:
@@ -94,7 +94,10 @@ class Headers(Mapping[str, str]):
         return f"Headers({ {name: mask(name, value) for name, value in self._items.values()} })"
 
 
-@dataclass(frozen=True, eq=False)
+HeadersLike: TypeAlias = "Headers | Mapping[str, str] | Sequence[tuple[str, str]]"
+
+
+@dataclass(frozen=True, eq=False, init=False)
 class CapturedRequest:
     """A request as the rules saw it, the same whatever HTTP library sent it.
 
@@ -110,15 +113,26 @@ class CapturedRequest:
 
     method: str
     url: str
-    headers: Headers = field(default_factory=Headers)
-    content: bytes = b""
-    transport: str = "httpx"
-    _parts: Any = field(init=False, repr=False)
+    headers: Headers
+    content: bytes
+    transport: str
+    _parts: Any = field(repr=False)
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.headers, Headers):
-            object.__setattr__(self, "headers", Headers(self.headers))
-        object.__setattr__(self, "_parts", urlsplit(self.url))
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        headers: HeadersLike = (),
+        content: bytes = b"",
+        transport: str = "httpx",
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "method", method)
+        set_(self, "url", url)
+        set_(self, "headers", headers if isinstance(headers, Headers) else Headers(headers))
+        set_(self, "content", content)
+        set_(self, "transport", transport)
+        set_(self, "_parts", urlsplit(url))
 
     @property
     def scheme(self) -> str:
@@ -263,8 +277,9 @@ class Handler(Protocol):
         """Decide the answer to *request*; raise `CoboFaultError` to refuse it."""
         ...
 
-    def refused_by_others(self, request: CapturedRequest, their_message: str) -> Exception:
-        """The error to raise when a request this handler deferred was refused by the other mock."""
+    def refused_by_others(self, request: CapturedRequest, their_message: str) -> Decision:
+        """A request this handler deferred was refused by the other mock too: raise `CoboFaultError`
+        naming both, or return `PASS_THROUGH` if a test let its host through."""
         ...
 
 
@@ -280,4 +295,3 @@ class Transport(Protocol):
     def stop(self) -> None:
         """Stop intercepting; the library behaves as if never patched."""
         ...
-

@@ -22,7 +22,15 @@ from urllib3._collections import HTTPHeaderDict
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from pytest_cobo_errors.transports.contract import DEFER, PASS_THROUGH, CapturedRequest, Decision, Handler, NetworkFault, Reply
+from pytest_cobo_errors.transports.contract import (
+    DEFER,
+    PASS_THROUGH,
+    CapturedRequest,
+    Decision,
+    Handler,
+    NetworkFault,
+    Reply,
+)
 
 if TYPE_CHECKING:
     from requests import PreparedRequest
@@ -177,7 +185,7 @@ class RequestsAdapterTransport:
             return _AskingAdapter(handler, real) if self._ours is not None else real
 
         self._previous, self._ours = previous, get_adapter
-        requests.Session.get_adapter = get_adapter  # type: ignore[method-assign]
+        requests.Session.get_adapter = get_adapter  # type: ignore[method-assign,assignment]
 
     def stop(self) -> None:
         ours, self._ours = self._ours, None

@@ -10,13 +10,21 @@ offered to those routers here, in their order; if none answers, one message name
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import respx
 from respx.models import AllMockedAssertionError, PassThrough
 
-from pytest_cobo_errors.transports.contract import DEFER, PASS_THROUGH, CapturedRequest, Decision, Handler, NetworkFault, Reply
+from pytest_cobo_errors.transports.contract import (
+    DEFER,
+    PASS_THROUGH,
+    CapturedRequest,
+    Decision,
+    Handler,
+    NetworkFault,
+    Reply,
+)
 
 _FAULTS = {
     "connect_timeout": httpx.ConnectTimeout,
@@ -55,7 +63,7 @@ def _capture(request: httpx.Request) -> CapturedRequest:
     return CapturedRequest(request.method, str(request.url), list(request.headers.multi_items()), request.content)
 
 
-class _FirstRouter(respx.MockRouter):  # type: ignore[misc]
+class _FirstRouter(respx.MockRouter):
     """The plugin's router: answers from the switchboard, before any router of the user's."""
 
     def __init__(self) -> None:
@@ -64,12 +72,12 @@ class _FirstRouter(respx.MockRouter):  # type: ignore[misc]
 
     def start(self) -> None:
         super().start()
-        routers: list[Any] = self.Mocker.routers
+        routers: list[Any] = cast(Any, self.Mocker).routers
         routers.remove(self)
         routers.insert(0, self)  # ahead of routers the user started earlier, too
 
     def _others(self) -> list[Any]:
-        return [router for router in self.Mocker.routers if router is not self]
+        return [router for router in cast(Any, self.Mocker).routers if router is not self]
 
     def _decide(self, request: httpx.Request, others: list[Any]) -> tuple[CapturedRequest, Decision]:
         board = self.board

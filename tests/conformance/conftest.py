@@ -11,13 +11,13 @@ import asyncio
 import contextlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
 import requests
-import respx
 import responses
+import respx
 
 from pytest_cobo_errors.transports import TRANSPORTS, available
 
@@ -42,12 +42,10 @@ class Answer:
 class Client:
     """One HTTP library, driven the same way by every conformance test."""
 
-    name: str
-    transport: str
-    errors: dict[str, type[BaseException]]
+    name: ClassVar[str]
+    transport: ClassVar[str]
+    errors: ClassVar[dict[str, type[BaseException]]]
     """The exception the library raises for each network fault (``dropped``: reading the body)."""
-    refused: type[BaseException]
-    """What the library raises when a user's own mock has no answer."""
 
     def send(self, method: str, url: str, **kwargs: Any) -> Answer:
         raise NotImplementedError
@@ -58,6 +56,10 @@ class Client:
     def post(self, url: str, **kwargs: Any) -> Answer:
         return self.send("POST", url, **kwargs)
 
+    def stream(self, url: str) -> tuple[int, bytes, BaseException | None]:
+        """GET *url* reading the body in chunks: the status, the bytes that arrived, and what broke."""
+        raise NotImplementedError
+
     def user_mock(self, url: str, body: bytes) -> contextlib.AbstractContextManager[object]:
         """The library's usual mock, answering GET *url* with *body*, as a user would start it."""
         raise NotImplementedError
@@ -65,18 +67,27 @@ class Client:
 
 class HttpxSync(Client):
     name, transport = "httpx-sync", "httpx"
-    errors = {
+    errors: ClassVar[dict[str, type[BaseException]]] = {
         "connect_timeout": httpx.ConnectTimeout,
         "read_timeout": httpx.ReadTimeout,
         "connect_error": httpx.ConnectError,
         "dropped": httpx.RemoteProtocolError,
     }
-    refused = respx.models.AllMockedAssertionError
 
     def send(self, method: str, url: str, **kwargs: Any) -> Answer:
         with httpx.Client(trust_env=False) as client:
             response = client.request(method, url, **kwargs)
         return Answer(response.status_code, response.headers, response.content)
+
+    def stream(self, url: str) -> tuple[int, bytes, BaseException | None]:
+        received = bytearray()
+        with httpx.Client(trust_env=False) as client, client.stream("GET", url) as response:
+            try:
+                for chunk in response.iter_bytes():
+                    received += chunk
+            except httpx.HTTPError as error:
+                return response.status_code, bytes(received), error
+        return response.status_code, bytes(received), None
 
     @contextlib.contextmanager
     def user_mock(self, url: str, body: bytes) -> Iterator[object]:
@@ -96,22 +107,44 @@ class HttpxAsync(HttpxSync):
 
         return asyncio.run(go())
 
+    def stream(self, url: str) -> tuple[int, bytes, BaseException | None]:
+        async def go() -> tuple[int, bytes, BaseException | None]:
+            received = bytearray()
+            async with httpx.AsyncClient(trust_env=False) as client, client.stream("GET", url) as response:
+                try:
+                    async for chunk in response.aiter_bytes():
+                        received += chunk
+                except httpx.HTTPError as error:
+                    return response.status_code, bytes(received), error
+            return response.status_code, bytes(received), None
+
+        return asyncio.run(go())
+
 
 class Requests(Client):
     name, transport = "requests", "requests"
-    errors = {
+    errors: ClassVar[dict[str, type[BaseException]]] = {
         "connect_timeout": requests.exceptions.ConnectTimeout,
         "read_timeout": requests.exceptions.ReadTimeout,
         "connect_error": requests.exceptions.ConnectionError,
         "dropped": requests.exceptions.ChunkedEncodingError,
     }
-    refused = requests.exceptions.ConnectionError
 
     def send(self, method: str, url: str, **kwargs: Any) -> Answer:
         with requests.Session() as session:
             session.trust_env = False
             response = session.request(method, url, **kwargs)
         return Answer(response.status_code, response.headers, response.content)
+
+    def stream(self, url: str) -> tuple[int, bytes, BaseException | None]:
+        received = bytearray()
+        with requests.get(url, stream=True) as response:
+            try:
+                for chunk in response.iter_content(8):
+                    received += chunk
+            except requests.RequestException as error:
+                return response.status_code, bytes(received), error
+        return response.status_code, bytes(received), None
 
     @contextlib.contextmanager
     def user_mock(self, url: str, body: bytes) -> Iterator[object]:

@@ -9,7 +9,9 @@ from pytest_cobo_errors import CoboFaults, SequenceExhaustedError, dropped_conne
 from .conftest import COIN_INFO, DEV, WITHDRAW, Client
 
 
-def test_an_injected_error_arrives_as_cobos_envelope_at_its_default_status(cobo_fault: CoboFaults, client: Client) -> None:
+def test_an_injected_error_arrives_as_cobos_envelope_at_its_default_status(
+    cobo_fault: CoboFaults, client: Client
+) -> None:
     cobo_fault.inject(12007, method="POST", path=WITHDRAW)
     answer = client.post(DEV + WITHDRAW, data={"coin": "BTC"})
     assert answer.status == 400
@@ -42,8 +44,9 @@ def test_a_sequence_answers_in_order_then_refuses_unwrapped(cobo_fault: CoboFaul
 @pytest.mark.parametrize("kind", ["connect_timeout", "read_timeout", "connect_error"])
 def test_a_network_fault_raises_the_librarys_own_exception(cobo_fault: CoboFaults, client: Client, kind: str) -> None:
     rule = cobo_fault.network(kind, path=COIN_INFO)
-    with pytest.raises(client.errors[kind], match="injected by cobo_fault"):
+    with pytest.raises(client.errors[kind], match="injected by cobo_fault") as raised:
         client.get(DEV + COIN_INFO)
+    assert type(raised.value) is client.errors[kind]  # the exact class, as a client's except clause expects
     assert rule.call_count == 1
 
 
@@ -58,3 +61,13 @@ def test_every_cobo_host_is_answered_in_any_spelling(cobo_fault: CoboFaults, cli
     hosts = ["api.dev.cobo.com", "api.custody.cobo.com", "api.cobo.com", "api.sandbox.cobo.com", "API.Cobo.com."]
     assert {client.get(f"https://{host}{COIN_INFO}").status for host in hosts} == {500}
     assert len(cobo_fault.calls) == len(hosts)
+
+
+def test_a_dropped_body_arrives_in_part_before_the_connection_breaks(cobo_fault: CoboFaults, client: Client) -> None:
+    rule = cobo_fault.inject(dropped_connection(1000, after=20), path=COIN_INFO)
+    status, received, error = client.stream(DEV + COIN_INFO)
+    assert status == 500  # status and headers arrived before the connection died
+    assert isinstance(error, client.errors["dropped"])
+    sent = rule.calls[0].reply.body[:20]  # type: ignore[union-attr]
+    assert received  # part of the body arrived ...
+    assert sent.startswith(received)  # ... and no more than was sent (urllib3 drops a short last chunk)

@@ -11,7 +11,6 @@ from pytest_cobo_errors import UnmatchedRequestError, cobo_faults
 from .conftest import COIN_INFO, DEV, ELSEWHERE, Client
 
 
-
 @pytest.mark.parametrize("order", ["theirs first", "ours first"])
 def test_cobo_hosts_go_to_our_rules_and_other_hosts_to_theirs(client: Client, order: str) -> None:
     with contextlib.ExitStack() as stack:

@@ -22,7 +22,9 @@ def shared(client: Client) -> Iterator[CoboFaults]:
         yield faults
 
 
-def test_the_fixture_inside_a_shared_block_answers_first(client: Client, shared: CoboFaults, cobo_fault: CoboFaults) -> None:
+def test_the_fixture_inside_a_shared_block_answers_first(
+    client: Client, shared: CoboFaults, cobo_fault: CoboFaults
+) -> None:
     cobo_fault.inject(12009, path=COIN_INFO)
     assert client.get(DEV + COIN_INFO).json()["error_code"] == 12009
     assert client.get(DEV + ORG_INFO).json()["error_code"] == 1010

@@ -9,7 +9,9 @@ from pytest_cobo_errors import CoboFaults, UnmatchedRequestError
 from .conftest import COIN_INFO, DEV, WITHDRAW, Client
 
 
-def test_an_unmatched_request_fails_with_our_message_and_nothing_chained(cobo_fault: CoboFaults, client: Client) -> None:
+def test_an_unmatched_request_fails_with_our_message_and_nothing_chained(
+    cobo_fault: CoboFaults, client: Client
+) -> None:
     cobo_fault.inject(12009, method="POST", path=WITHDRAW, optional=True)
     with cobo_fault.expect_unmatched() as unmatched, pytest.raises(UnmatchedRequestError) as refused:
         client.get(DEV + COIN_INFO)
