@@ -29,6 +29,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import bench_collection  # noqa: E402
+import bench_guard  # noqa: E402
 import bench_hypothesis  # noqa: E402
 import bench_overhead  # noqa: E402
 import bench_startup  # noqa: E402
@@ -37,6 +38,7 @@ from bench_harness import Row, print_table  # noqa: E402
 # name -> (run(rounds) -> rows, rounds, quick rounds)
 BENCHMARKS = {
     "overhead": (bench_overhead.run, 5, 2),
+    "guard": (bench_guard.run, 7, 2),
     "startup": (bench_startup.run, 15, 3),
     "collection": (bench_collection.run, 5, 2),
     "hypothesis": (bench_hypothesis.run, 5, 2),

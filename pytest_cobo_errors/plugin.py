@@ -68,6 +68,21 @@ class _CaseCoverage:
             self.coverage.record_entry(entry)
 
 
+_SCOPE_HINT = (
+    "cobo_fault is function-scoped. To share faults across a module or class, open a "
+    "cobo_faults() block in the wider fixture instead (with cobo_faults() as faults: ... yield faults); "
+    "each test's cobo_fault rules are then asked first, and what they decline goes to the shared block."
+)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # pytest raises ScopeMismatch before our fixture runs, so the hint is added to its report
+    if report.when == "setup" and report.failed and hasattr(report.longrepr, "addsection"):
+        text = report.longreprtext
+        if "ScopeMismatch" in text and "fixture cobo_fault " in text:
+            report.longrepr.addsection("cobo-errors", _SCOPE_HINT)  # type: ignore[union-attr]
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
 

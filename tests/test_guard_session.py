@@ -199,3 +199,27 @@ def test_a_rule_a_chosen_transport_cannot_honour_is_refused_when_declared() -> N
         assert len(faults.book.rules) == 1
     finally:
         del TRANSPORTS["limited"]
+
+
+def test_cobo_fault_in_a_module_scoped_fixture_points_to_the_shared_block(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.fixture(scope="module")
+        def shared(cobo_fault):
+            return cobo_fault
+
+        def test_uses_it(shared):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "ScopeMismatch: You tried to access the function scoped fixture cobo_fault*",
+            "*- cobo-errors -*",
+            "cobo_fault is function-scoped. To share faults across a module or class, open a cobo_faults() block*",
+        ]
+    )

@@ -23,10 +23,10 @@ def _examples() -> list[str]:
 
 
 def test_the_readme_marks_its_complete_examples() -> None:
-    assert len(_examples()) == 3  # the first test, the Hypothesis pattern, the official SDK
+    assert len(_examples()) == 4  # the first test, a shared module block, the Hypothesis pattern, the official SDK
 
 
-@pytest.mark.parametrize("code", _examples(), ids=["first-test", "hypothesis", "official-sdk"])
+@pytest.mark.parametrize("code", _examples(), ids=["first-test", "shared-module-block", "hypothesis", "official-sdk"])
 def test_a_readme_example_passes(pytester: pytest.Pytester, code: str) -> None:
     if "cobo_custody" in code:
         pytest.importorskip("cobo_custody")
