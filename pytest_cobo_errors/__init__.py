@@ -41,14 +41,24 @@ if TYPE_CHECKING:
         respond,
         success,
     )
-    from pytest_cobo_errors.rules import Call, CoboFaultError, FaultRule, SequenceExhaustedError, UnmatchedRequestError
+    from pytest_cobo_errors.rules import (
+        BlockedRequestError,
+        Call,
+        CoboFaultError,
+        FaultRule,
+        SequenceExhaustedError,
+        StrayRequestError,
+        UnmatchedRequestError,
+    )
     from pytest_cobo_errors.selection import CodeFilter, PatternError, parse_filter
     from pytest_cobo_errors.signing import SigningUnavailableError, TestKey, signed
+    from pytest_cobo_errors.transports.contract import Headers
 
 __all__ = [
     "COBO_BASE_URLS",
     "ERROR_CODES",
     "HTTP_STATUSES",
+    "BlockedRequestError",
     "Call",
     "CapturedRequest",
     "CoboErrorCase",
@@ -59,10 +69,12 @@ __all__ = [
     "ErrorCode",
     "ErrorEnvelope",
     "FaultRule",
+    "Headers",
     "HttpStatus",
     "PatternError",
     "SequenceExhaustedError",
     "SigningUnavailableError",
+    "StrayRequestError",
     "TestKey",
     "UnknownCodeError",
     "UnmatchedRequestError",
@@ -88,6 +100,7 @@ __all__ = [
 
 # Loaded on first use (PEP 562): importing the plugin must not pay for the whole API.
 _HOMES = {
+    "BlockedRequestError": "pytest_cobo_errors.rules",
     "COBO_BASE_URLS": "pytest_cobo_errors.hosts",
     "Call": "pytest_cobo_errors.rules",
     "CapturedRequest": "pytest_cobo_errors.hosts",
@@ -100,11 +113,13 @@ _HOMES = {
     "ErrorCode": "pytest_cobo_errors.catalog",
     "ErrorEnvelope": "pytest_cobo_errors.envelopes",
     "FaultRule": "pytest_cobo_errors.rules",
+    "Headers": "pytest_cobo_errors.transports.contract",
     "HTTP_STATUSES": "pytest_cobo_errors.catalog",
     "HttpStatus": "pytest_cobo_errors.catalog",
     "PatternError": "pytest_cobo_errors.selection",
     "SequenceExhaustedError": "pytest_cobo_errors.rules",
     "SigningUnavailableError": "pytest_cobo_errors.signing",
+    "StrayRequestError": "pytest_cobo_errors.rules",
     "TestKey": "pytest_cobo_errors.signing",
     "UnknownCodeError": "pytest_cobo_errors.catalog",
     "UnmatchedRequestError": "pytest_cobo_errors.rules",

@@ -245,7 +245,10 @@ class Switchboard:
             windows = list(owner.chain()) if owner is not None else []
             if any(request.host in w.faults.allowed_hosts for w in windows):
                 return PASS_THROUGH
-            declined = [(w, w.faults.book.decide(request)) for w in windows]
+            declined = []
+            for window in windows:
+                with window.faults.book.lock:
+                    declined.append((window, window.faults.book.decide(request)))
             raise self._refuse(request, windows, declined, others=their_message)
 
     def _refuse(

@@ -223,3 +223,31 @@ def test_cobo_fault_in_a_module_scoped_fixture_points_to_the_shared_block(pytest
             "cobo_fault is function-scoped. To share faults across a module or class, open a cobo_faults() block*",
         ]
     )
+
+
+def test_strays_from_xdist_workers_reach_the_controllers_summary(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")
+    pytester.makepyfile(
+        """
+        import socket
+        import pytest
+        from pytest_cobo_errors.rules import StrayRequestError
+
+        @pytest.mark.parametrize("host", ["api.cobo.com", "api.custody.cobo.com"])
+        def test_stray(cobo_fault, host):
+            pass
+
+        @pytest.mark.parametrize("host", ["api.cobo.com", "api.custody.cobo.com"])
+        def test_after(host):
+            with pytest.raises(StrayRequestError):
+                socket.getaddrinfo(host, 443)
+        """
+    )
+    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:randomly")
+    result.assert_outcomes(passed=4)
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*2 request(s) to Cobo hosts arrived while no test's faults were active*"])
+    assert sorted(line for line in result.stdout.lines if line.startswith("a connection to")) == [
+        "a connection to api.cobo.com:443 (via socket): no fault set was active",
+        "a connection to api.custody.cobo.com:443 (via socket): no fault set was active",
+    ]
