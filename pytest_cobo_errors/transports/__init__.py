@@ -15,13 +15,11 @@ import functools
 import importlib
 import importlib.util
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-from pytest_cobo_errors.transports.contract import Capabilities
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from pytest_cobo_errors.transports.contract import Transport
+    # not at run time: every pytest run reads this registry, few ever start a transport
+    from pytest_cobo_errors.transports.contract import Capabilities, Transport
 
 __all__ = [
     "TRANSPORTS",
@@ -39,18 +37,19 @@ class UnsupportedFaultError(ValueError):
     """A rule asks for something a chosen transport cannot produce (raised when it is declared)."""
 
 
-@dataclass(frozen=True, slots=True)
-class TransportSpec:
-    """A transport as the registry knows it, before its module is imported."""
+class TransportSpec(NamedTuple):
+    """A transport as the registry knows it, before its module is imported.
+
+    ``module``'s ``make()`` returns a fresh, unstarted `Transport`; ``library`` is the import name
+    that must be installed, ``install`` what to run when it is not; ``capabilities`` says what it
+    can produce (None: every network fault, no delay).
+    """
 
     name: str
     module: str
-    """The module whose ``make()`` returns a fresh, unstarted `Transport`."""
     library: str
-    """The import name that must be installed for it to work."""
     install: str
-    """What to run when *library* is missing."""
-    capabilities: Capabilities = field(default_factory=Capabilities)
+    capabilities: Capabilities | None = None
 
 
 TRANSPORTS: dict[str, TransportSpec] = {}
@@ -116,8 +115,10 @@ def parse_transports(value: object) -> tuple[str, ...]:
 
 def check_supported(transports: Iterable[str], *, network_fault: str | None = None, delay: bool = False) -> None:
     """Raise `UnsupportedFaultError` naming the first chosen transport that cannot produce this."""
+    from pytest_cobo_errors.transports.contract import Capabilities
+
     for name in transports:
-        caps = TRANSPORTS[name].capabilities
+        caps = TRANSPORTS[name].capabilities or Capabilities()
         if network_fault is not None and network_fault not in caps.network_faults:
             can = ", ".join(sorted(caps.network_faults)) or "none"
             raise UnsupportedFaultError(
