@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import http.client
 import io
+import sys
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -40,10 +41,23 @@ _FAULTS: dict[str, type[requests.exceptions.RequestException]] = {
     "read_timeout": requests.exceptions.ReadTimeout,
     "connect_error": requests.exceptions.ConnectionError,
 }
-_ORIGINAL_SEND = requests.adapters.HTTPAdapter.send
 _BUILDER = requests.adapters.HTTPAdapter()  # builds responses for adapters that cannot
 _REFUSED_BY_RESPONSES = "Connection refused by Responses"
 _NO_BODY = frozenset({204, 304})
+
+
+def _genuine(send: Any) -> bool:
+    """Whether *send* is requests' own ``HTTPAdapter.send``, not a mock's replacement for it."""
+    return getattr(send, "__module__", None) == "requests.adapters" and send.__qualname__ == "HTTPAdapter.send"
+
+
+def _genuine_send() -> Any:
+    # Found when needed, not kept from import time: a user's responses mock may already be
+    # active when this module is first imported. responses keeps the original it replaced.
+    for candidate in (requests.adapters.HTTPAdapter.send, getattr(sys.modules.get("responses"), "_real_send", None)):
+        if _genuine(candidate):
+            return candidate
+    raise RuntimeError("cannot find requests' own HTTPAdapter.send to let this request through")
 
 
 def _content(request: PreparedRequest) -> bytes:
@@ -116,7 +130,7 @@ class _AskingAdapter(requests.adapters.BaseAdapter):
         )
         real = self.real
         # another mock of requests (responses patches HTTPAdapter.send) or an adapter of the user's own
-        others = type(real).send is not _ORIGINAL_SEND
+        others = not _genuine(type(real).send)
         decision = self.board(captured, others_may_answer=others)
         if decision is DEFER:
             try:
@@ -127,7 +141,7 @@ class _AskingAdapter(requests.adapters.BaseAdapter):
                 theirs = str(refusal).split("\n\nRequest:")[0]
             # outside the except block, so our message is not shown as raised while handling theirs
             self.board.refused_by_others(captured, theirs)  # raises, unless a test allowed the host
-            return _ORIGINAL_SEND(self._http_adapter(), request, **kwargs)
+            return _genuine_send()(self._http_adapter(), request, **kwargs)  # type: ignore[no-any-return]
         if decision is PASS_THROUGH:
             return real.send(request, **kwargs)
         return self._answer(decision, captured, request)
