@@ -87,7 +87,9 @@ class Switchboard:
         self.strays: list[str] = []
         self.session_bases: tuple[BaseUrl, ...] = ()
         self._transports: dict[str, tuple[Transport, int]] = {}
-        self._orphans: weakref.WeakKeyDictionary[threading.Thread, Window] = weakref.WeakKeyDictionary()
+        # a thread that outlived its window -> that window's label (not the window: its rules and
+        # calls are not kept alive by a thread that never ends)
+        self._orphans: weakref.WeakKeyDictionary[threading.Thread, str] = weakref.WeakKeyDictionary()
         self._guarded = hosts.COBO_HOSTS
         self._live: frozenset[str] = frozenset()
 
@@ -124,7 +126,8 @@ class Switchboard:
             current = threading.current_thread()
             for thread in threading.enumerate():
                 if thread not in window.threads_at_start and thread is not current and not _pool_worker(thread):
-                    self._orphans[thread] = window
+                    self._orphans[thread] = window.label
+            window.threads_at_start = frozenset()
             for name in window.faults.transport_names:
                 self._release(name)
             self._refresh()
@@ -178,7 +181,7 @@ class Switchboard:
             return _Stray(f"sent by code started in {window.label}, after it ended")
         orphaned = self._orphans.get(threading.current_thread())
         if orphaned is not None:
-            return _Stray(f"sent by a thread started in {orphaned.label}, after it ended")
+            return _Stray(f"sent by a thread started in {orphaned}, after it ended")
         if self.windows:
             return self.windows[-1]
         return None
