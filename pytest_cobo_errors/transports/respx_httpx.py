@@ -143,7 +143,7 @@ class RespxHttpxTransport:
     def stop(self) -> None:
         router = _ROUTER
         if router is not None:
-            router.stop(clear=False, reset=True, quiet=True)
+            router.stop(clear=True, reset=True, quiet=True)  # rollback drops the snapshot start() took
             router.board = None
 
 
