@@ -3,8 +3,9 @@
 In-process transports answer httpx and requests before any socket exists. Everything else
 (urllib, urllib3 and so the ``cobo-waas2`` SDK, aiohttp, raw sockets, a library whose transport
 this test did not choose) reaches the ``socket`` module, where an audit hook (PEP 578) sees
-``socket.getaddrinfo``, ``socket.gethostbyname``, ``socket.connect`` and ``http.client.connect``
-and aborts those that name a guarded host by raising from the hook. ``socket.connect`` given a
+``socket.getaddrinfo``, ``socket.gethostbyname``, ``socket.connect``, and ``http.client``'s
+``connect`` and ``send`` (where a request line names a host to a proxy), and aborts those that
+name a guarded host by raising from the hook. ``socket.connect`` given a
 host name resolves it before its audit event fires, so ``socket.socket.connect`` and
 ``connect_ex`` are wrapped as well, to check the name first.
 
@@ -20,6 +21,7 @@ import sys
 import threading
 from types import FrameType
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from pytest_cobo_errors.hosts import normalise_host
 from pytest_cobo_errors.transports.contract import CapturedRequest
@@ -30,7 +32,14 @@ if TYPE_CHECKING:
 __all__ = ["arm", "armed"]
 
 _WATCHED = frozenset(
-    {"socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyname_ex", "socket.connect", "http.client.connect"}
+    {
+        "socket.getaddrinfo",
+        "socket.gethostbyname",
+        "socket.gethostbyname_ex",
+        "socket.connect",
+        "http.client.connect",
+        "http.client.send",
+    }
 )
 # Outermost first: the library a user called, not the one it called in turn.
 _LIBRARIES = (
@@ -102,11 +111,36 @@ def _target(event: str, args: tuple[Any, ...]) -> tuple[str, int] | None:
         # through a proxy, the proxy is looked up; the Cobo host travels in the CONNECT line
         tunnel = getattr(args[0], "_tunnel_host", None)
         return (normalise_host(tunnel), int(getattr(args[0], "_tunnel_port", 443) or 443)) if tunnel else None
+    if event == "http.client.send":
+        return _proxied_target(args[1])
     host = args[0] if args else None
     if not isinstance(host, (str, bytes)):
         return None
     port = args[1] if event == "socket.getaddrinfo" and len(args) > 1 else 0
     return normalise_host(host), int(port) if isinstance(port, int) or (isinstance(port, str) and port.isdigit()) else 0
+
+
+def _proxied_target(data: object) -> tuple[str, int] | None:
+    """The host a request line sent to a proxy names: ``CONNECT host:port`` or ``GET http://host/...``.
+
+    Seen as the line is about to be written to the proxy, so the Cobo host never leaves.
+    """
+    if not isinstance(data, (bytes, bytearray)):
+        return None
+    line = bytes(data[:300]).split(b"\r\n", 1)[0].decode("latin-1")
+    parts = line.split(" ")
+    if len(parts) < 2:
+        return None
+    if parts[0] == "CONNECT":
+        host, _, port = parts[1].rpartition(":")
+        return normalise_host(host or parts[1]), int(port) if port.isdigit() else 443
+    if parts[1].startswith(("http://", "https://")):
+        try:
+            url = urlsplit(parts[1])
+            return normalise_host(url.hostname), url.port or (443 if url.scheme == "https" else 80)
+        except ValueError:
+            return None
+    return None
 
 
 def _check(event: str, args: tuple[Any, ...]) -> None:

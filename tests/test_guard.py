@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib.util
 import socket
+import threading
 import urllib.request
 from collections.abc import Callable
 from typing import Any
@@ -152,3 +154,63 @@ def test_a_stray_outside_every_window_is_a_connection_error_with_the_reason(sock
     assert isinstance(refused.value, ConnectionRefusedError)  # a client that tolerates network errors carries on
     assert SWITCHBOARD.strays[before:] == ["a connection to api.cobo.com:443 (via socket): no fault set was active"]
     del SWITCHBOARD.strays[before:]
+
+
+class _Proxy:
+    """A loopback TCP listener standing in for an HTTP proxy: it records every byte it is sent."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server.settimeout(0.05)
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
+        self.received = bytearray()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.server.accept()
+            except (TimeoutError, OSError):
+                continue
+            with conn:
+                conn.settimeout(0.3)
+                with contextlib.suppress(OSError):
+                    while chunk := conn.recv(65536):
+                        self.received += chunk
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self.server.close()
+
+
+PROXIED: dict[str, Callable[[str, str], Any]] = {
+    "urllib3 CONNECT": lambda proxy, url: urllib3.ProxyManager(proxy, retries=False).request("GET", url),
+    "urllib3 absolute URL": lambda proxy, url: urllib3.ProxyManager(proxy, retries=False).request(
+        "GET", url.replace("https://", "http://")
+    ),
+    "requests CONNECT": lambda proxy, url: requests.get(url, proxies={"https": proxy}, timeout=2),
+    "urllib CONNECT": lambda proxy, url: urllib.request.build_opener(
+        urllib.request.ProxyHandler({"https": proxy})
+    ).open(url, timeout=2),
+}
+
+
+# urllib3 leaves the socket to the proxy for the garbage collector when a tunnel is aborted
+# (for any error, not only ours): collected here, its ResourceWarning is this test's, not the next's.
+@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("send", PROXIED.values(), ids=PROXIED.keys())
+def test_through_a_proxy_the_cobo_host_is_never_named_to_it(socket_watch: Any, send: Callable[[str, str], Any]) -> None:
+    proxy = _Proxy()
+    try:
+        with cobo_faults(transports="httpx") as faults:
+            with pytest.raises(BlockedRequestError, match=r"stopped .*api\.custody\.cobo\.com"):
+                send(proxy.url, URL)
+            faults.reset()
+        gc.collect()
+    finally:
+        proxy.close()
+    assert b"cobo" not in bytes(proxy.received)
+    assert socket_watch.seen == []
