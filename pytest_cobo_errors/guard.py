@@ -6,8 +6,9 @@ this test did not choose) reaches the ``socket`` module, where an audit hook (PE
 ``socket.getaddrinfo``, ``socket.gethostbyname``, ``socket.connect``, and ``http.client``'s
 ``connect`` and ``send`` (where a request line names a host to a proxy), and aborts those that
 name a guarded host by raising from the hook. ``socket.connect`` given a
-host name resolves it before its audit event fires, so ``socket.socket.connect`` and
-``connect_ex`` are wrapped as well, to check the name first.
+host name resolves it before its audit event fires, so ``socket.socket.connect``, ``connect_ex``
+and ``sendto`` are wrapped as well, to check the name first; ``send`` and ``sendall`` are wrapped
+to see a proxy's ``CONNECT`` line from clients that write it themselves (httpx, aiohttp).
 
 The hook is added on the first use of the plugin and stays for the life of the process (audit
 hooks cannot be removed), so a thread still running after the session is held too. Its cost on
@@ -36,7 +37,9 @@ _WATCHED = frozenset(
         "socket.getaddrinfo",
         "socket.gethostbyname",
         "socket.gethostbyname_ex",
+        "socket.gethostbyaddr",
         "socket.connect",
+        "socket.sendto",
         "http.client.connect",
         "http.client.send",
     }
@@ -74,6 +77,9 @@ def arm(board: Switchboard) -> None:
             sys.addaudithook(_hook)
             _wrap_connect("connect")
             _wrap_connect("connect_ex")
+            _wrap_sendto()
+            _wrap_send("send")
+            _wrap_send("sendall")
 
 
 def _current_board() -> Switchboard | None:
@@ -96,25 +102,52 @@ def _wrap_connect(name: str) -> None:
     setattr(socket.socket, name, connect)
 
 
+def _wrap_sendto() -> None:
+    real = socket.socket.sendto
+
+    def sendto(self: socket.socket, data: Any, *flags_and_address: Any) -> int:
+        # sendto((host, port)) resolves a name before its audit event, as connect does
+        if flags_and_address and isinstance(flags_and_address[-1], tuple):
+            _check("socket.sendto", (self, flags_and_address[-1]))
+        return real(self, data, *flags_and_address)
+
+    sendto.__doc__ = real.__doc__
+    socket.socket.sendto = sendto  # type: ignore[method-assign,assignment]
+
+
+def _wrap_send(name: str) -> None:
+    real = getattr(socket.socket, name)
+
+    def send(self: socket.socket, data: Any, *flags: Any) -> Any:
+        # A proxy client writes its CONNECT (or absolute-URL) line on a plain socket with no audit
+        # event of its own (httpx, aiohttp); only lines that start like a request are parsed.
+        if isinstance(data, (bytes, bytearray)) and data[:1].isupper():
+            _check("socket.send", (self, data))
+        return real(self, data, *flags)
+
+    send.__doc__ = real.__doc__
+    setattr(socket.socket, name, send)
+
+
 def _hook(event: str, args: tuple[Any, ...]) -> None:
     if event in _WATCHED:
         _check(event, args)
 
 
 def _target(event: str, args: tuple[Any, ...]) -> tuple[str, int] | None:
-    if event == "socket.connect":
+    if event in ("socket.connect", "socket.sendto"):
         address = args[1]
-        if isinstance(address, tuple) and len(address) >= 2 and isinstance(address[0], (str, bytes)):
+        if isinstance(address, tuple) and len(address) >= 2 and isinstance(address[0], (str, bytes, bytearray)):
             return normalise_host(address[0]), int(address[1]) if isinstance(address[1], int) else 0
         return None
     if event == "http.client.connect":
         # through a proxy, the proxy is looked up; the Cobo host travels in the CONNECT line
         tunnel = getattr(args[0], "_tunnel_host", None)
         return (normalise_host(tunnel), int(getattr(args[0], "_tunnel_port", 443) or 443)) if tunnel else None
-    if event == "http.client.send":
+    if event in ("http.client.send", "socket.send"):
         return _proxied_target(args[1])
     host = args[0] if args else None
-    if not isinstance(host, (str, bytes)):
+    if not isinstance(host, (str, bytes, bytearray)):
         return None
     port = args[1] if event == "socket.getaddrinfo" and len(args) > 1 else 0
     return normalise_host(host), int(port) if isinstance(port, int) or (isinstance(port, str) and port.isdigit()) else 0
@@ -151,7 +184,11 @@ def _check(event: str, args: tuple[Any, ...]) -> None:
     if board is None or not board.is_guarded(target[0]):
         return
     host, port = target
-    library, request = _inspect(sys._getframe(2), host, port)
+    try:
+        caller: FrameType | None = sys._getframe(2)
+    except ValueError:  # called straight from a thread's start, with no Python caller
+        caller = None
+    library, request = _inspect(caller, host, port)
     error = board.blocked(request, library)
     if error is not None:
         raise error
@@ -175,7 +212,8 @@ def _inspect(frame: FrameType | None, host: str, port: int) -> tuple[str, Captur
             library = name
             break
     scheme = "http" if port == 80 else "https"
-    authority = host if port in (0, 80, 443) else f"{host}:{port}"
+    name = f"[{host}]" if ":" in host else host
+    authority = name if port in (0, 80, 443) else f"{name}:{port}"
     url = target if target.startswith(("http://", "https://")) else f"{scheme}://{authority}{target}"
     return library, CapturedRequest(method, url, headers, transport=library)
 

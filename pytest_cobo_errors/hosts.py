@@ -5,8 +5,10 @@ Every other module asks `is_cobo_host` and `is_loopback` rather than keeping its
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
+import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -47,15 +49,36 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
 
 
-def normalise_host(host: str | bytes | None) -> str:
-    """A host name as DNS compares it: lower case, no trailing dot, no IPv6 brackets."""
+def normalise_host(host: str | bytes | bytearray | memoryview | None) -> str:
+    """A host name as the resolver compares it: the IDNA form Python looks up (so ``api。cobo。com``
+    and fullwidth letters are ``api.cobo.com``), lower case, no trailing dot, no IPv6 brackets, and
+    IP addresses in their canonical form (``10.0.5`` and ``0x0a000005`` are ``10.0.0.5``)."""
     if host is None:
         return ""
-    text = host.decode("ascii", "replace") if isinstance(host, bytes) else str(host)
-    return text.strip("[]").rstrip(".").lower()
+    raw = bytes(host).decode("ascii", "replace") if isinstance(host, (bytes, bytearray, memoryview)) else str(host)
+    text = raw.strip().strip("[]")
+    if not text.isascii():
+        with contextlib.suppress(UnicodeError):  # not a name the resolver could look up either
+            text = text.encode("idna").decode("ascii")
+    text = text.rstrip(".").lower()
+    return _canonical_ip(text) or text
 
 
-def is_cobo_host(host: str | bytes | None) -> bool:
+def _canonical_ip(text: str) -> str | None:
+    if ":" in text:
+        try:
+            return str(ipaddress.IPv6Address(text.split("%", 1)[0]))
+        except ValueError:
+            return None
+    if text and all(c in "0123456789abcdefx." for c in text) and text[0].isdigit():
+        try:  # the shorthand, octal and hex forms getaddrinfo accepts
+            return socket.inet_ntoa(socket.inet_aton(text))
+        except OSError:
+            return None
+    return None
+
+
+def is_cobo_host(host: str | bytes | bytearray | None) -> bool:
     """Whether *host* is one of Cobo's, in any spelling DNS accepts (``API.Cobo.com.``)."""
     return normalise_host(host) in COBO_HOSTS
 

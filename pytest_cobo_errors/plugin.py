@@ -50,11 +50,14 @@ class _LiveTests:
 
             SWITCHBOARD.allow_live(item.nodeid)
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
-        board = sys.modules.get(_SWITCHBOARD)
-        if board is not None:
-            board.SWITCHBOARD.allow_live(None)
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Iterator[None]:
+        try:
+            return (yield)
+        finally:  # also when a fixture's teardown raised
+            board = sys.modules.get(_SWITCHBOARD)
+            if board is not None:
+                board.SWITCHBOARD.allow_live(None)
 
 
 class _CaseCoverage:

@@ -2,9 +2,11 @@
 
 Each active fault set is a *window*. A request, whichever transport or the network guard saw
 it, is first attributed to the window it belongs to: the one open in the context that sent it
-(asyncio tasks and ``asyncio.to_thread`` carry it), else the one open when its thread started,
-else the innermost open window. A request that belongs to a closed window, or to none, is a
-*stray*: refused, recorded for the terminal summary, never answered by another test's rules.
+(asyncio tasks and ``asyncio.to_thread`` carry it), else the one open where its thread was
+started (``threading.Thread.start`` is wrapped to note it), else the innermost open window (a
+thread pool's workers, threads started before any window). A request that belongs to a closed
+window, or to none, is a *stray*: refused, recorded for the terminal summary, never answered by
+another test's rules.
 
 Within its window a request is offered to the innermost fault set first; what that set's rules
 decline goes to the next one out. The set whose rule answers records the call; when nothing
@@ -14,7 +16,9 @@ every set's reasons. Transports are started once for all nested windows that cho
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import sys
 import threading
 import weakref
 from collections.abc import Iterator
@@ -53,7 +57,6 @@ class Window:
     faults: CoboFaults
     label: str
     parent: Window | None
-    threads_at_start: frozenset[threading.Thread]
     open: bool = True
     token: contextvars.Token[Window | None] | None = field(default=None, repr=False)
 
@@ -78,6 +81,38 @@ def _pool_worker(thread: threading.Thread) -> bool:
     return getattr(target, "__module__", None) == "concurrent.futures.thread"
 
 
+def _serves_every_test() -> bool:
+    """Whether this is a test runner's long-lived task (anyio's pytest plugin runs every async
+    test of a session-scoped backend in one task, whose context is a copy from its first test)."""
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:
+        return False
+    coro = task.get_coro() if task is not None else None
+    return str(getattr(coro, "__qualname__", "")).endswith("TestRunner._run_tests_and_fixtures")
+
+
+_STARTS_NOTED = "__cobo_errors_notes_starts__"
+
+
+def _note_thread_starts() -> None:
+    """Wrap ``threading.Thread.start`` once per process, so each thread knows the window it began in."""
+    if getattr(threading.Thread, _STARTS_NOTED, False):
+        return
+    real_start = threading.Thread.start
+
+    def start(self: threading.Thread) -> None:
+        # looked up on each start: pytester may have re-imported this module since
+        board = getattr(sys.modules.get(__name__), "SWITCHBOARD", None)
+        if board is not None and not _pool_worker(self):
+            board.born(self)
+        real_start(self)
+
+    start.__doc__ = real_start.__doc__
+    threading.Thread.start = start  # type: ignore[method-assign]
+    setattr(threading.Thread, _STARTS_NOTED, True)
+
+
 class Switchboard:
     """Attributes, decides, records and explains every request to a Cobo fault set."""
 
@@ -87,9 +122,11 @@ class Switchboard:
         self.strays: list[str] = []
         self.session_bases: tuple[BaseUrl, ...] = ()
         self._transports: dict[str, tuple[Transport, int]] = {}
-        # a thread that outlived its window -> that window's label (not the window: its rules and
-        # calls are not kept alive by a thread that never ends)
-        self._orphans: weakref.WeakKeyDictionary[threading.Thread, str] = weakref.WeakKeyDictionary()
+        # a thread -> the window it was started in: its label, and a weak reference (a thread that
+        # never ends must not keep that window's rules and calls alive)
+        self._births: weakref.WeakKeyDictionary[threading.Thread, tuple[str, weakref.ref[Window]]] = (
+            weakref.WeakKeyDictionary()
+        )
         self._guarded = hosts.COBO_HOSTS
         self._live: frozenset[str] = frozenset()
 
@@ -99,9 +136,10 @@ class Switchboard:
         from pytest_cobo_errors import guard
 
         guard.arm(self)
+        _note_thread_starts()
         with self.lock:
-            parent = self.owner_or_none()
-            window = Window(faults, label, parent, frozenset(threading.enumerate()))
+            parent = self._owner(innermost=False)
+            window = Window(faults, label, parent if isinstance(parent, Window) else None)
             started: list[str] = []
             try:
                 for name in faults.transport_names:
@@ -123,11 +161,6 @@ class Switchboard:
                 return
             window.open = False
             self.windows.remove(window)
-            current = threading.current_thread()
-            for thread in threading.enumerate():
-                if thread not in window.threads_at_start and thread is not current and not _pool_worker(thread):
-                    self._orphans[thread] = window.label
-            window.threads_at_start = frozenset()
             for name in window.faults.transport_names:
                 self._release(name)
             self._refresh()
@@ -136,7 +169,10 @@ class Switchboard:
             try:
                 _OWNER.reset(token)
             except ValueError:  # closed from another context than it was opened in
-                _OWNER.set(window.parent if window.parent is not None and window.parent.open else None)
+                return
+        restored = _OWNER.get()
+        if restored is not None and not restored.open:  # nested windows closed out of order
+            _OWNER.set(next(restored.chain(), None))
 
     def _acquire(self, name: str) -> None:
         transport, users = self._transports.get(name, (None, 0))
@@ -169,20 +205,34 @@ class Switchboard:
             self._refresh()
 
     # -- attribution ------------------------------------------------------------------------
+    def born(self, thread: threading.Thread) -> None:
+        """Note the window *thread* is started in (called by the wrapped ``Thread.start``)."""
+        with self.lock:
+            owner = self._owner(innermost=False)
+            if isinstance(owner, Window):
+                self._births[thread] = (owner.label, weakref.ref(owner))
+
     def owner_or_none(self) -> Window | None:
         found = self._owner()
         return found if isinstance(found, Window) else None
 
-    def _owner(self) -> Window | _Stray | None:
+    def _owner(self, *, innermost: bool = True) -> Window | _Stray | None:
+        """The window the running code belongs to; with *innermost*, unattributed code (pool
+        workers, threads older than every window) belongs to the innermost open window."""
         window = _OWNER.get()
         if window is not None:
             if window.open:
                 return window
-            return _Stray(f"sent by code started in {window.label}, after it ended")
-        orphaned = self._orphans.get(threading.current_thread())
-        if orphaned is not None:
-            return _Stray(f"sent by a thread started in {orphaned}, after it ended")
-        if self.windows:
+            if not _serves_every_test():
+                return _Stray(f"sent by code started in {window.label}, after it ended")
+        birth = self._births.get(threading.current_thread())
+        if birth is not None:
+            label, ref = birth
+            started_in = ref()
+            if started_in is not None and started_in.open:
+                return started_in
+            return _Stray(f"sent by a thread started in {label}, after it ended")
+        if innermost and self.windows:
             return self.windows[-1]
         return None
 
@@ -318,12 +368,13 @@ class Switchboard:
         """The error for a lookup of or connection to a guarded host that no transport answered;
         None if a live test may reach it."""
         with self.lock:
+            owner = self._owner()
+            if isinstance(owner, _Stray):  # never let through, not even during a live test
+                return StrayRequestError(self._stray(request, owner.why))
             if request.host in self._live:
                 return None
-            owner = self._owner()
-            if not isinstance(owner, Window):
-                why = owner.why if owner is not None else "no fault set was active"
-                return StrayRequestError(self._stray(request, why))
+            if owner is None:
+                return StrayRequestError(self._stray(request, "no fault set was active"))
             windows = list(owner.chain())
             intercepted = sorted({name for w in windows for name in w.faults.transport_names})
             why = f"{library} is not intercepted in-process; the network guard stopped it"

@@ -251,3 +251,96 @@ def test_strays_from_xdist_workers_reach_the_controllers_summary(pytester: pytes
         "a connection to api.cobo.com:443 (via socket): no fault set was active",
         "a connection to api.custody.cobo.com:443 (via socket): no fault set was active",
     ]
+
+
+def test_a_live_test_lets_through_only_its_own_traffic(pytester: pytest.Pytester, socket_watch: Any) -> None:
+    pytester.makepyfile(
+        """
+        import socket
+        import threading
+        import pytest
+        from pytest_cobo_errors.rules import StrayRequestError
+
+        go, done, seen = threading.Event(), threading.Event(), []
+
+        def late():
+            go.wait(5)
+            try:
+                socket.getaddrinfo("api.dev.cobo.com", 443)
+            except StrayRequestError:
+                seen.append("refused")
+            done.set()
+
+        def test_leaves_a_thread_behind(cobo_fault):
+            threading.Thread(target=late, daemon=True).start()
+
+        @pytest.fixture
+        def breaks_in_teardown():
+            yield
+            raise RuntimeError("teardown failed")
+
+        @pytest.mark.cobo_live
+        def test_live(breaks_in_teardown):
+            go.set()
+            assert done.wait(5)
+            assert seen == ["refused"]  # the earlier test's thread, even while the dev host is open
+
+        def test_not_live_after_a_failed_teardown():
+            with pytest.raises(StrayRequestError):
+                socket.getaddrinfo("api.dev.cobo.com", 443)
+        """
+    )
+    result = pytester.runpytest("--cobo-live", "-p", "no:randomly")
+    result.assert_outcomes(passed=3, errors=1)
+    assert socket_watch.seen == []
+
+
+def test_anyio_tests_on_a_session_runner_belong_to_each_tests_window(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("anyio")
+    pytester.makeconftest(
+        """
+        import httpx
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def anyio_backend():
+            return "asyncio"
+
+        @pytest.fixture(scope="session")
+        async def client():  # one async client for the session: its runner task outlives every test
+            async with httpx.AsyncClient() as client:
+                yield client
+        """
+    )
+    pytester.makepyfile(
+        test_1_module="""
+        import pytest
+        from pytest_cobo_errors import cobo_faults
+
+        pytestmark = pytest.mark.anyio
+
+        @pytest.fixture(scope="module", autouse=True)
+        def shared():
+            with cobo_faults() as faults:
+                faults.succeed({"org": "acme"}, path="/v1/custody/org_info/", optional=True)
+                yield faults
+
+        async def test_starts_the_runner_inside_the_module_block():
+            pass
+
+        async def test_first(client):
+            r = await client.get("https://api.cobo.com/v1/custody/org_info/")
+            assert r.json()["result"] == {"org": "acme"}
+        """,
+        test_2_other="""
+        import pytest
+
+        pytestmark = pytest.mark.anyio
+
+        async def test_in_another_module(cobo_fault, client):
+            cobo_fault.inject(12007, path="/v1/custody/org_info/")
+            r = await client.get("https://api.cobo.com/v1/custody/org_info/")
+            assert r.status_code == 400
+        """,
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=3)

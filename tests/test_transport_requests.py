@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.server
 import importlib.util
+import socket
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -278,3 +279,50 @@ def test_a_rule_for_an_allowed_host_still_answers_before_pass_through(
     assert requests.get(loopback.url + "/limited", timeout=5).status_code == 429
     assert requests.get(loopback.url + "/other", timeout=5).status_code == 200
     assert loopback.paths == ["/other"]
+
+
+# -- retries: the same exception as requests raises over a real socket ----------------------------
+
+
+def _silent_port() -> tuple[socket.socket, int]:
+    """A loopback listener that accepts and never answers: a read timeout, for real."""
+    server = socket.create_server(("127.0.0.1", 0), backlog=16)
+    return server, server.getsockname()[1]
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])  # nothing listens there once the probe is closed
+
+
+RETRIES = {"no retries (requests' default)": None, "Retry(total=2)": Retry(total=2, backoff_factor=0)}
+
+
+@pytest.mark.parametrize("retry", RETRIES.values(), ids=RETRIES.keys())
+@pytest.mark.parametrize("kind", ["read_timeout", "connect_error"])
+@requests_only
+def test_retrying_adapters_raise_what_requests_raises_over_a_real_socket(
+    cobo_fault: CoboFaults, kind: str, retry: Retry | None
+) -> None:
+    def session() -> requests.Session:
+        client = requests.Session()
+        client.trust_env = False
+        if retry is not None:
+            client.mount("http://", HTTPAdapter(max_retries=retry))
+            client.mount("https://", HTTPAdapter(max_retries=retry))
+        return client
+
+    listener, port = _silent_port() if kind == "read_timeout" else (None, _closed_port())
+    cobo_fault.allow_host("127.0.0.1")
+    try:
+        with pytest.raises(requests.RequestException) as real, session() as client:
+            client.get(f"http://127.0.0.1:{port}/", timeout=0.2)
+    finally:
+        if listener is not None:
+            listener.close()
+    rule = cobo_fault.network(kind, path=COIN_INFO)
+    with pytest.raises(requests.RequestException) as injected, session() as client:
+        client.get(DEV + COIN_INFO, timeout=0.2)
+    assert type(injected.value) is type(real.value)
+    assert rule.call_count == (3 if retry is not None else 1)  # each attempt asked the rules again

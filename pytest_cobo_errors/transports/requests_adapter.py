@@ -36,11 +36,7 @@ from pytest_cobo_errors.transports.contract import (
 if TYPE_CHECKING:
     from requests import PreparedRequest
 
-_FAULTS: dict[str, type[requests.exceptions.RequestException]] = {
-    "connect_timeout": requests.exceptions.ConnectTimeout,
-    "read_timeout": requests.exceptions.ReadTimeout,
-    "connect_error": requests.exceptions.ConnectionError,
-}
+ConnectTimeout = requests.exceptions.ConnectTimeout
 _BUILDER = requests.adapters.HTTPAdapter()  # builds responses for adapters that cannot
 _REFUSED_BY_RESPONSES = "Connection refused by Responses"
 _NO_BODY = frozenset({204, 304})
@@ -142,23 +138,34 @@ class _AskingAdapter(requests.adapters.BaseAdapter):
             # outside the except block, so our message is not shown as raised while handling theirs
             self.board.refused_by_others(captured, theirs)  # raises, unless a test allowed the host
             return _genuine_send()(self._http_adapter(), request, **kwargs)  # type: ignore[no-any-return]
-        if decision is PASS_THROUGH:
-            return real.send(request, **kwargs)
-        return self._answer(decision, captured, request)
+        return self._answer(decision, captured, request, kwargs)
 
-    def _answer(self, decision: Decision, captured: CapturedRequest, request: PreparedRequest) -> requests.Response:
+    def _answer(
+        self, decision: Decision, captured: CapturedRequest, request: PreparedRequest, kwargs: dict[str, Any]
+    ) -> requests.Response:
         """Answer as urllib3 under the adapter would: retrying what the adapter's ``max_retries``
-        retries (each retry asks the rules again), then returning or raising the last answer."""
+        retries (each retry asks the rules again), then returning the last answer or raising what
+        ``HTTPAdapter.send`` raises for it."""
         adapter = self._http_adapter()
         retries: Retry = adapter.max_retries
         method, url = str(request.method), str(request.url)
         while True:
+            if decision is PASS_THROUGH or decision is DEFER:  # let through (a live test, allow_host)
+                return self.real.send(request, **kwargs)
             if isinstance(decision, NetworkFault):
                 error = _as_urllib3_error(decision)
                 try:
                     retries = retries.increment(method, url, error=error)
-                except (MaxRetryError, type(error)):  # exhausted, or a kind of error it never retries
-                    raise _FAULTS[decision.kind](decision.message, request=request) from None
+                except MaxRetryError:
+                    reason_is_timeout = isinstance(error, ConnectTimeoutError) and not isinstance(
+                        error, NewConnectionError
+                    )
+                    raised = ConnectTimeout if reason_is_timeout else requests.exceptions.ConnectionError
+                    raise raised(decision.message, request=request) from None
+                except ReadTimeoutError:  # not retried at all (requests' default: Retry(0, read=False))
+                    raise requests.exceptions.ReadTimeout(decision.message, request=request) from None
+                except OSError:  # urllib3's connection errors are OSErrors, which requests wraps so
+                    raise requests.exceptions.ConnectionError(decision.message, request=request) from None
                 retries.sleep()
             else:
                 assert isinstance(decision, Reply)

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from pytest_cobo_errors import CoboFaultError, cobo_faults
+from pytest_cobo_errors import CoboFaultError, CoboFaults, cobo_faults
 from pytest_cobo_errors.switchboard import SWITCHBOARD
 
 from .conftest import COIN_INFO, DEV, Client
@@ -92,3 +92,46 @@ def test_a_pool_worker_serves_whichever_set_is_active(client: Client) -> None:
 @pytest.fixture(autouse=True)
 def _no_strays_left() -> None:
     SWITCHBOARD.take_strays()
+
+
+def test_a_thread_belongs_to_the_window_it_was_started_in_even_when_another_thread_opened_it(
+    client: Client,
+) -> None:
+    started, go, done = threading.Event(), threading.Event(), threading.Event()
+    answers: list[int] = []
+
+    def opens_its_own_window() -> None:
+        with cobo_faults(transports=client.transport) as mine:
+            mine.inject(12009, path=COIN_INFO)
+
+            def worker() -> None:
+                go.wait(5)
+                answers.append(client.get(DEV + COIN_INFO).json()["error_code"])
+
+            thread = threading.Thread(target=worker)
+            thread.start()
+            started.set()
+            thread.join(5)
+        done.set()
+
+    with cobo_faults(transports=client.transport) as other:  # a sibling in the main thread
+        other.inject(12007, path=COIN_INFO, optional=True)
+        helper = threading.Thread(target=opens_its_own_window)
+        helper.start()
+        assert started.wait(5)
+    go.set()  # the sibling has closed: the worker's window is still open
+    assert done.wait(5)
+    helper.join(5)
+    assert answers == [12009]
+    assert SWITCHBOARD.take_strays() == []
+
+
+def test_nested_windows_closed_out_of_order_leave_no_closed_window_in_charge(client: Client) -> None:
+    outer, inner = CoboFaults(transports=client.transport), CoboFaults(transports=client.transport)
+    outer.start()
+    inner.start()
+    outer.stop()
+    inner.stop()
+    with pytest.raises(BaseException, match="no fault set was active"):  # each library wraps it
+        client.get(DEV + COIN_INFO)
+    assert [line.split(": ", 1)[1] for line in SWITCHBOARD.take_strays()][-1:] == ["no fault set was active"]
