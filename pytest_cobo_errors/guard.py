@@ -94,6 +94,7 @@ def _wrap_connect(name: str) -> None:
     real = getattr(socket.socket, name)
 
     def connect(self: socket.socket, address: Any) -> Any:
+        __tracebackhide__ = True  # failures show the user's frames, not the plugin's
         if isinstance(address, tuple):
             _check("socket.connect", (self, address))
         return real(self, address)
@@ -106,6 +107,7 @@ def _wrap_sendto() -> None:
     real = socket.socket.sendto
 
     def sendto(self: socket.socket, data: Any, *flags_and_address: Any) -> int:
+        __tracebackhide__ = True  # failures show the user's frames, not the plugin's
         # sendto((host, port)) resolves a name before its audit event, as connect does
         if flags_and_address and isinstance(flags_and_address[-1], tuple):
             _check("socket.sendto", (self, flags_and_address[-1]))
@@ -119,6 +121,7 @@ def _wrap_send(name: str) -> None:
     real = getattr(socket.socket, name)
 
     def send(self: socket.socket, data: Any, *flags: Any) -> Any:
+        __tracebackhide__ = True  # failures show the user's frames, not the plugin's
         # A proxy client writes its CONNECT (or absolute-URL) line on a plain socket with no audit
         # event of its own (httpx, aiohttp); only lines that start like a request are parsed.
         if isinstance(data, (bytes, bytearray)) and data[:1].isupper():
@@ -130,6 +133,7 @@ def _wrap_send(name: str) -> None:
 
 
 def _hook(event: str, args: tuple[Any, ...]) -> None:
+    __tracebackhide__ = True  # failures show the user's frames, not the plugin's
     if event in _WATCHED:
         _check(event, args)
 
@@ -177,6 +181,7 @@ def _proxied_target(data: object) -> tuple[str, int] | None:
 
 
 def _check(event: str, args: tuple[Any, ...]) -> None:
+    __tracebackhide__ = True  # failures show the user's frames, not the plugin's
     target = _target(event, args)
     if target is None:
         return

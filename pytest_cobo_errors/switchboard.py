@@ -256,6 +256,7 @@ class Switchboard:
         return any(base.same_origin(request) for w in windows for base in w.faults.base_urls)
 
     def __call__(self, request: CapturedRequest, *, others_may_answer: bool = False) -> Decision:
+        __tracebackhide__ = True  # failures show the user's frames, not the plugin's
         with self.lock:
             owner = self._owner()
             if not isinstance(owner, Window):
@@ -293,6 +294,7 @@ class Switchboard:
     def refused_by_others(self, request: CapturedRequest, their_message: str) -> Decision:
         """A request this board deferred was refused by the user's own mock too: let it through if
         a test allowed its host, else refuse it with one message that names both."""
+        __tracebackhide__ = True  # failures show the user's frames, not the plugin's
         with self.lock:
             owner = self.owner_or_none()
             windows = list(owner.chain()) if owner is not None else []

@@ -117,6 +117,7 @@ class _AskingAdapter(requests.adapters.BaseAdapter):
         self.real = real
 
     def send(self, request: PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        __tracebackhide__ = True  # failures show the user's frames, not the plugin's
         captured = CapturedRequest(
             str(request.method),
             str(request.url),
@@ -146,6 +147,7 @@ class _AskingAdapter(requests.adapters.BaseAdapter):
         """Answer as urllib3 under the adapter would: retrying what the adapter's ``max_retries``
         retries (each retry asks the rules again), then returning the last answer or raising what
         ``HTTPAdapter.send`` raises for it."""
+        __tracebackhide__ = True  # failures show the user's frames, not the plugin's
         adapter = self._http_adapter()
         retries: Retry = adapter.max_retries
         method, url = str(request.method), str(request.url)

@@ -87,6 +87,7 @@ class _FirstRouter(respx.MockRouter):
         return captured, board(captured, others_may_answer=bool(others))
 
     def _respond(self, decision: Decision, request: httpx.Request) -> httpx.Response:
+        __tracebackhide__ = True  # failures show the user's frames, not the plugin's
         if decision is PASS_THROUGH:
             raise PassThrough("let through by cobo_fault", request=request, origin=respx.Route())
         if isinstance(decision, NetworkFault):
@@ -95,6 +96,7 @@ class _FirstRouter(respx.MockRouter):
         return to_httpx(decision, request)
 
     def handler(self, request: httpx.Request) -> httpx.Response:
+        __tracebackhide__ = True  # failures show the user's frames, not the plugin's
         others = self._others()
         captured, decision = self._decide(request, others)
         if decision is DEFER:
@@ -111,6 +113,7 @@ class _FirstRouter(respx.MockRouter):
         return self._respond(decision, request)
 
     async def async_handler(self, request: httpx.Request) -> httpx.Response:
+        __tracebackhide__ = True  # failures show the user's frames, not the plugin's
         others = self._others()
         captured, decision = self._decide(request, others)
         if decision is DEFER:
