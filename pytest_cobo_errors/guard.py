@@ -94,8 +94,8 @@ def _wrap_connect(name: str) -> None:
     real = getattr(socket.socket, name)
 
     def connect(self: socket.socket, address: Any) -> Any:
-        __tracebackhide__ = True  # failures show the user's frames, not the plugin's
         if isinstance(address, tuple):
+            __tracebackhide__ = True  # failures show the user's frames, not the plugin's
             _check("socket.connect", (self, address))
         return real(self, address)
 
@@ -107,9 +107,9 @@ def _wrap_sendto() -> None:
     real = socket.socket.sendto
 
     def sendto(self: socket.socket, data: Any, *flags_and_address: Any) -> int:
-        __tracebackhide__ = True  # failures show the user's frames, not the plugin's
         # sendto((host, port)) resolves a name before its audit event, as connect does
         if flags_and_address and isinstance(flags_and_address[-1], tuple):
+            __tracebackhide__ = True  # failures show the user's frames, not the plugin's
             _check("socket.sendto", (self, flags_and_address[-1]))
         return real(self, data, *flags_and_address)
 
@@ -121,10 +121,10 @@ def _wrap_send(name: str) -> None:
     real = getattr(socket.socket, name)
 
     def send(self: socket.socket, data: Any, *flags: Any) -> Any:
-        __tracebackhide__ = True  # failures show the user's frames, not the plugin's
         # A proxy client writes its CONNECT (or absolute-URL) line on a plain socket with no audit
         # event of its own (httpx, aiohttp); only lines that start like a request are parsed.
         if isinstance(data, (bytes, bytearray)) and data[:1].isupper():
+            __tracebackhide__ = True  # failures show the user's frames, not the plugin's
             _check("socket.send", (self, data))
         return real(self, data, *flags)
 
@@ -133,8 +133,9 @@ def _wrap_send(name: str) -> None:
 
 
 def _hook(event: str, args: tuple[Any, ...]) -> None:
-    __tracebackhide__ = True  # failures show the user's frames, not the plugin's
+    # called for every audited event in the process: the common path does one set lookup
     if event in _WATCHED:
+        __tracebackhide__ = True  # failures show the user's frames, not the plugin's
         _check(event, args)
 
 

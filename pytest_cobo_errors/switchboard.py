@@ -36,8 +36,8 @@ from pytest_cobo_errors.rules import (
     Verdict,
 )
 from pytest_cobo_errors.signing import render_signed
-from pytest_cobo_errors.transports import load
-from pytest_cobo_errors.transports.contract import DEFER, PASS_THROUGH, CapturedRequest, Decision, NetworkFault
+from pytest_cobo_errors.transports import TRANSPORTS, load
+from pytest_cobo_errors.transports.contract import DEFER, PASS_THROUGH, CapturedRequest, Decision, NetworkFault, Reply
 
 if TYPE_CHECKING:
     from pytest_cobo_errors.faults import CoboFaults
@@ -265,22 +265,8 @@ class Switchboard:
                 why = owner.why if owner is not None else "no fault set was active"
                 return NetworkFault("connect_error", detail=self._stray(request, why))
             windows = list(owner.chain())
-            declined: list[tuple[Window, Verdict]] = []
-            for window in windows:
-                if request.transport not in window.faults.transport_names:
-                    continue
-                book = window.faults.book
-                with book.lock:
-                    verdict = book.decide(request)
-                    if verdict.rule is not None and verdict.outcome is not None:
-                        outcome = verdict.outcome
-                        reply = render_signed(outcome, window.faults.signer)  # rendered once, here
-                        book.record(verdict.rule, Call(request, outcome, reply))
-                    else:
-                        declined.append((window, verdict))
-                        continue
-                if window.faults.on_served is not None:
-                    window.faults.on_served(outcome, reply)
+            reply, declined = self._ask(request, windows)
+            if reply is not None:
                 return reply
             if not self._protected(request, windows):
                 if others_may_answer:
@@ -291,6 +277,29 @@ class Switchboard:
                 return PASS_THROUGH
             raise self._refuse(request, windows, declined)
 
+    def _ask(
+        self, request: CapturedRequest, windows: list[Window]
+    ) -> tuple[Reply | NetworkFault | None, list[tuple[Window, Verdict]]]:
+        """Offer *request* to the fault sets of *windows* that chose its transport, innermost
+        first: the reply of the first rule that answers (the call recorded), or every set's reasons."""
+        declined: list[tuple[Window, Verdict]] = []
+        for window in windows:
+            if request.transport not in window.faults.transport_names:
+                continue
+            book = window.faults.book
+            with book.lock:
+                verdict = book.decide(request)
+                if verdict.rule is None or verdict.outcome is None:
+                    declined.append((window, verdict))
+                    continue
+                outcome = verdict.outcome
+                reply = render_signed(outcome, window.faults.signer)  # rendered once, here
+                book.record(verdict.rule, Call(request, outcome, reply))
+            if window.faults.on_served is not None:
+                window.faults.on_served(outcome, reply)
+            return reply, declined
+        return None, declined
+
     def refused_by_others(self, request: CapturedRequest, their_message: str) -> Decision:
         """A request this board deferred was refused by the user's own mock too: let it through if
         a test allowed its host, else refuse it with one message that names both."""
@@ -300,10 +309,9 @@ class Switchboard:
             windows = list(owner.chain()) if owner is not None else []
             if any(request.host in w.faults.allowed_hosts for w in windows):
                 return PASS_THROUGH
-            declined = []
-            for window in windows:
-                with window.faults.book.lock:
-                    declined.append((window, window.faults.book.decide(request)))
+            reply, declined = self._ask(request, windows)  # a rule may have been declared meanwhile
+            if reply is not None:
+                return reply
             raise self._refuse(request, windows, declined, others=their_message)
 
     def _refuse(
@@ -381,8 +389,8 @@ class Switchboard:
             intercepted = sorted({name for w in windows for name in w.faults.transport_names})
             why = f"{library} is not intercepted in-process; the network guard stopped it"
             windows[0].faults.book.refuse(request, why)
-        in_process = {"requests": "requests", "httpx": "httpx"}.get(library.split(" ", maxsplit=1)[0])
-        if in_process is not None:
+        in_process = library.split(" ", maxsplit=1)[0]
+        if in_process in TRANSPORTS:
             advice = (
                 f"{in_process} is not among this test's transports ({'+'.join(intercepted) or 'none'}): "
                 f"add it, e.g. @pytest.mark.cobo_transports({', '.join(repr(n) for n in [*intercepted, in_process])})"

@@ -36,7 +36,6 @@ from pytest_cobo_errors.transports.contract import (
 if TYPE_CHECKING:
     from requests import PreparedRequest
 
-ConnectTimeout = requests.exceptions.ConnectTimeout
 _BUILDER = requests.adapters.HTTPAdapter()  # builds responses for adapters that cannot
 _REFUSED_BY_RESPONSES = "Connection refused by Responses"
 _NO_BODY = frozenset({204, 304})
@@ -137,8 +136,9 @@ class _AskingAdapter(requests.adapters.BaseAdapter):
                     raise
                 theirs = str(refusal).split("\n\nRequest:")[0]
             # outside the except block, so our message is not shown as raised while handling theirs
-            self.board.refused_by_others(captured, theirs)  # raises, unless a test allowed the host
-            return _genuine_send()(self._http_adapter(), request, **kwargs)  # type: ignore[no-any-return]
+            decision = self.board.refused_by_others(captured, theirs)  # raises unless allowed or answered
+            if decision is PASS_THROUGH:  # a test allowed the host: to the network, past the user's mock
+                return _genuine_send()(self._http_adapter(), request, **kwargs)  # type: ignore[no-any-return]
         return self._answer(decision, captured, request, kwargs)
 
     def _answer(
@@ -162,7 +162,9 @@ class _AskingAdapter(requests.adapters.BaseAdapter):
                     reason_is_timeout = isinstance(error, ConnectTimeoutError) and not isinstance(
                         error, NewConnectionError
                     )
-                    raised = ConnectTimeout if reason_is_timeout else requests.exceptions.ConnectionError
+                    raised = (
+                        requests.exceptions.ConnectTimeout if reason_is_timeout else requests.exceptions.ConnectionError
+                    )
                     raise raised(decision.message, request=request) from None
                 except ReadTimeoutError:  # not retried at all (requests' default: Retry(0, read=False))
                     raise requests.exceptions.ReadTimeout(decision.message, request=request) from None
