@@ -11,7 +11,6 @@ import contextlib
 import gc
 import importlib.util
 import socket
-import threading
 import urllib.request
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +19,7 @@ import httpx
 import pytest
 import requests
 import urllib3
+from loopback import Listener
 
 from pytest_cobo_errors import CoboFaultError, cobo_faults
 from pytest_cobo_errors.rules import BlockedRequestError, StrayRequestError
@@ -156,36 +156,6 @@ def test_a_stray_outside_every_window_is_a_connection_error_with_the_reason(sock
     del SWITCHBOARD.strays[before:]
 
 
-class _Proxy:
-    """A loopback TCP listener standing in for an HTTP proxy: it records every byte it is sent."""
-
-    def __init__(self) -> None:
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.server.settimeout(0.05)
-        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
-        self.received = bytearray()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.server.accept()
-            except (TimeoutError, OSError):
-                continue
-            with conn:
-                conn.settimeout(0.3)
-                with contextlib.suppress(OSError):
-                    while chunk := conn.recv(65536):
-                        self.received += chunk
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self.server.close()
-
-
 def _aiohttp_via(proxy: str, url: str) -> None:
     import aiohttp
 
@@ -228,7 +198,7 @@ def test_through_a_proxy_the_cobo_host_is_never_named_to_it(
 ) -> None:
     if send is _aiohttp_via and importlib.util.find_spec("aiohttp") is None:
         pytest.skip("aiohttp is not installed")
-    proxy = _Proxy()
+    proxy = Listener()  # stands in for an HTTP proxy: it must be sent nothing that names Cobo
     try:
         with cobo_faults(transports=transports) as faults:
             # asyncio swallows an error raised while writing and closes the connection, so an

@@ -13,13 +13,13 @@ import asyncio
 import contextlib
 import re
 import socket
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import hypothesis  # noqa: F401  # imported once here, not again by every pytester run's Hypothesis plugin
 import pytest
+from loopback import Listener
 
 from pytest_cobo_errors import (
     COBO_BASE_URLS,
@@ -32,39 +32,6 @@ from pytest_cobo_errors.faults import CoboFaults
 from pytest_cobo_errors.transports import available
 
 COBO_HOSTS = tuple(url.split("://", 1)[1] for url in COBO_BASE_URLS)
-
-
-class Listener:
-    """A loopback TCP server that counts the connections it accepts and answers a tiny HTTP 200."""
-
-    def __init__(self) -> None:
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.server.settimeout(0.05)
-        self.port: int = self.server.getsockname()[1]
-        self.accepted = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.server.accept()
-            except (TimeoutError, OSError):
-                continue
-            self.accepted += 1
-            with conn:
-                conn.settimeout(0.5)
-                try:
-                    conn.recv(65536)
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r\n\r\nescaped")
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self.server.close()
 
 
 class Network:
