@@ -3,12 +3,12 @@
 In-process transports answer httpx and requests before any socket exists. Everything else
 (urllib, urllib3 and so the ``cobo-waas2`` SDK, aiohttp, raw sockets, a library whose transport
 this test did not choose) reaches the ``socket`` module, where an audit hook (PEP 578) sees
-``socket.getaddrinfo``, ``socket.gethostbyname``, ``socket.connect``, and ``http.client``'s
-``connect`` and ``send`` (where a request line names a host to a proxy), and aborts those that
-name a guarded host by raising from the hook. ``socket.connect`` given a
-host name resolves it before its audit event fires, so ``socket.socket.connect``, ``connect_ex``
-and ``sendto`` are wrapped as well, to check the name first; ``send`` and ``sendall`` are wrapped
-to see a proxy's ``CONNECT`` line from clients that write it themselves (httpx, aiohttp).
+``socket.getaddrinfo``, ``socket.gethostbyname``, ``socket.connect`` and ``http.client.connect``
+(whose tunnel names the host behind a proxy), and aborts those that name a guarded host by
+raising from the hook. ``socket.connect`` given a host name resolves it before its audit event
+fires, so ``socket.socket.connect``, ``connect_ex`` and ``sendto`` are wrapped as well, to check
+the name first; ``send`` and ``sendall`` are wrapped to see the ``CONNECT`` or absolute-URL line
+any client writes to a proxy (http.client-based ones, httpx, aiohttp).
 
 The hook is added on the first use of the plugin and stays for the life of the process (audit
 hooks cannot be removed), so a thread still running after the session is held too. Its cost on
@@ -41,7 +41,6 @@ _WATCHED = frozenset(
         "socket.connect",
         "socket.sendto",
         "http.client.connect",
-        "http.client.send",
     }
 )
 # Outermost first: the library a user called, not the one it called in turn.
@@ -149,7 +148,7 @@ def _target(event: str, args: tuple[Any, ...]) -> tuple[str, int] | None:
         # through a proxy, the proxy is looked up; the Cobo host travels in the CONNECT line
         tunnel = getattr(args[0], "_tunnel_host", None)
         return (normalise_host(tunnel), int(getattr(args[0], "_tunnel_port", 443) or 443)) if tunnel else None
-    if event in ("http.client.send", "socket.send"):
+    if event == "socket.send":
         return _proxied_target(args[1])
     host = args[0] if args else None
     if not isinstance(host, (str, bytes, bytearray)):
