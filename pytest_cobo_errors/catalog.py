@@ -8,7 +8,9 @@ line by line with the published catalog. Cobo documents no HTTP status per error
 from __future__ import annotations
 
 import difflib
+import math
 import re
+import reprlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -174,21 +176,75 @@ ERROR_CODES: Mapping[int, ErrorCode] = MappingProxyType(
 """The 41 documented error codes, in ascending order."""
 
 
+# -- text for messages ----------------------------------------------------------------------
+# Here, in the module every other one imports, so that no message anywhere grows with what it
+# shows: a repr, a count and a number stay short and cheap however large the value.
+_LONG_INT_BITS = 99  # about 30 decimal digits; past that a number is shown by its size
+
+
+def number_text(value: int) -> str:
+    """*value* in decimal, or its size for a huge one (``an int of about 5001 digits``).
+
+    Formatting a huge int in full is slow, and past 4300 digits CPython refuses to.
+    """
+    if abs(value).bit_length() <= _LONG_INT_BITS:
+        return str(value)
+    sign = "a negative" if value < 0 else "an"
+    return f"{sign} int of about {math.floor(math.log10(abs(value))) + 1} digits"
+
+
+def count_text(value: int) -> str:
+    """A count of requests or repetitions: ``100000000``, or ``about 10^5000`` for a huge one."""
+    if abs(value).bit_length() <= _LONG_INT_BITS:
+        return str(value)
+    return f"about 10^{math.floor(math.log10(abs(value)))}"
+
+
+class _BoundedRepr(reprlib.Repr):
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.maxstring = self.maxother = limit
+        self.maxlevel = 3
+        self.maxdict = self.maxlist = self.maxtuple = self.maxset = self.maxfrozenset = 4
+
+    def repr_int(self, x: int, level: int) -> str:
+        return number_text(x) if abs(x).bit_length() > _LONG_INT_BITS else repr(x)
+
+    def repr_bytes(self, x: bytes, level: int) -> str:
+        # reprlib would repr a body of any size in full before cutting it
+        return repr(x) if len(x) <= self.maxstring else f"{x[: self.maxstring]!r}… ({len(x)} bytes)"
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """*value*'s repr for a message: a few dozen characters, whatever *value* is or holds."""
+    return _BoundedRepr(limit).repr(value)
+
+
+def clipped(text: str, limit: int = 80) -> str:
+    """*text*, cut to about *limit* characters with its length noted."""
+    return text if len(text) <= limit else f"{text[: limit - 20]}… ({len(text)} characters)"
+
+
 def nearest_codes(value: object, *, among: Mapping[int, object] = ERROR_CODES, n: int = 3) -> list[int]:
     """The documented codes closest to *value*: numerically, then by spelling."""
     keys = list(among)
-    try:
-        number = int(str(value))
-    except ValueError:
-        close = difflib.get_close_matches(str(value), [str(k) for k in keys], n=n, cutoff=0.0)
-        return [int(k) for k in close]
-    same_length = [k for k in keys if len(str(k)) == len(str(number))] or keys
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        try:
+            number = int(str(value))
+        except ValueError:
+            close = difflib.get_close_matches(str(value), [str(k) for k in keys], n=n, cutoff=0.0)
+            return [int(k) for k in close]
+    # a huge number has no documented code of its length; str() of it could fail, too
+    digits = len(str(abs(number))) if abs(number).bit_length() <= _LONG_INT_BITS else 0
+    same_length = [k for k in keys if len(str(k)) == digits] or keys
     return sorted(sorted(same_length, key=lambda k: (abs(k - number), k))[:n])
 
 
 def _check_int(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{what} must be an int, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{what} must be an int, got {type(value).__name__} {shown(value)}")
     return value
 
 
@@ -202,7 +258,7 @@ def error_code(code: int | ErrorCode) -> ErrorCode:
     except KeyError:
         near = ", ".join(str(c) for c in nearest_codes(code))
         raise UnknownCodeError(
-            f"{code} is not a documented Cobo error code; nearest documented: {near} "
+            f"{number_text(code)} is not a documented Cobo error code; nearest documented: {near} "
             f"(41 codes: 1000-1070 and 12000-12203)"
         ) from None
 
@@ -216,7 +272,9 @@ def http_status(status: int | HttpStatus) -> HttpStatus:
         return HTTP_STATUSES[status]
     except KeyError:
         valid = ", ".join(str(s) for s in HTTP_STATUSES)
-        raise UnknownCodeError(f"{status} is not a documented Cobo HTTP status; documented: {valid}") from None
+        raise UnknownCodeError(
+            f"{number_text(status)} is not a documented Cobo HTTP status; documented: {valid}"
+        ) from None
 
 
 def iter_entries() -> Iterator[ErrorCode | HttpStatus]:

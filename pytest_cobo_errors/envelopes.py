@@ -8,13 +8,14 @@ departs from that, so a failing assertion says precisely what the server (or a m
 from __future__ import annotations
 
 import json
+import math
 import re
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from pytest_cobo_errors.catalog import ERROR_CODES, ErrorCode, error_code, nearest_codes
+from pytest_cobo_errors.catalog import ERROR_CODES, ErrorCode, clipped, error_code, nearest_codes, shown
 
 __all__ = [
     "ENVELOPE_FIELDS",
@@ -46,6 +47,78 @@ def new_error_id() -> str:
     return uuid.uuid4().hex
 
 
+# -- what can be sent -----------------------------------------------------------------------
+_JSON_TYPES = "valid: dict, list, str, int, finite float, bool, None"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _surrogate(text: str, what: str) -> str | None:
+    found = _SURROGATE.search(text)
+    if found is None:
+        return None
+    return f"{what} holds a lone surrogate {found.group()!r} at position {found.start()}, which UTF-8 cannot encode"
+
+
+def check_text(value: str, what: str) -> str:
+    """*value*, if UTF-8 can encode it; else a ValueError naming *what* and the lone surrogate."""
+    problem = _surrogate(value, what)
+    if problem is not None:
+        raise ValueError(f"{problem}; valid: any text without unpaired surrogates")
+    return value
+
+
+def encode_json(value: Any, what: str = "the body") -> bytes:
+    """*value* as every injected JSON body is sent: UTF-8, non-ASCII kept, no NaN or Infinity.
+
+    Called when an outcome is declared, so a value that cannot be sent fails there, with a
+    TypeError or ValueError that names *what* and the part of it at fault.
+    """
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError, RecursionError) as exc:
+        problem = _unsendable(value, what)
+        if problem is None:  # in json's own words: a circular reference, an int too long, deep nesting
+            reason = "it is nested too deeply" if isinstance(exc, RecursionError) else clipped(str(exc), 160)
+            problem = f"{what} cannot be sent as JSON: {reason}"
+        raise (TypeError if isinstance(exc, TypeError) else ValueError)(f"{problem}; {_JSON_TYPES}") from None
+
+
+def _unsendable(value: Any, what: str) -> str | None:
+    """The first part of *value* that JSON cannot carry or UTF-8 cannot encode, described; or None."""
+    stack: list[tuple[str, Any]] = [(what, value)]
+    seen: set[int] = set()  # shared (or circular) containers are walked once
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            problem = _surrogate(item, path)
+            if problem is not None:
+                return problem
+            continue
+        if item is None or isinstance(item, (bool, int)):
+            continue
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                return f"{path} is {item!r}, which is not JSON (JSON has no NaN or Infinity)"
+            continue
+        if not isinstance(item, (list, tuple, dict)):
+            return f"{path} is {shown(item)} of type {type(item).__name__}, which JSON cannot carry"
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        children: Iterable[tuple[object, Any]] = item.items() if isinstance(item, dict) else enumerate(item)
+        pending = []
+        for key, child in children:
+            if isinstance(item, dict):
+                if not (key is None or isinstance(key, (str, int, float))):
+                    return f"{path} has the key {shown(key)}: JSON keys are str (int, float, bool, None are converted)"
+                problem = _unsendable(key, f"the key {shown(key)} of {path}") if isinstance(key, (str, float)) else None
+                if problem is not None:
+                    return problem
+            pending.append((clipped(f"{path}[{shown(key, 30)}]", 120), child))
+        stack.extend(reversed(pending))  # depth-first, in order: the first problem is reported
+    return None
+
+
 def build_envelope(
     code: int | ErrorCode,
     *,
@@ -64,16 +137,25 @@ def build_envelope(
     entry = error_code(code)
     for name, value in (("message", message), ("description", description), ("error_id", error_id)):
         if value is not None and not isinstance(value, str):
-            raise TypeError(f"{name} must be a str, got {type(value).__name__} {value!r}")
+            raise TypeError(f"{name} must be a str, got {type(value).__name__} {shown(value)}")
+        if value is not None:
+            check_text(value, name)
     if fields is not None and (not isinstance(fields, Mapping) or not all(isinstance(k, str) for k in fields)):
         raise TypeError(
-            f"fields must be a mapping of field names to values, e.g. {{'error_code': '1'}}, got {fields!r}"
+            f"fields must be a mapping of field names to values, e.g. {{'error_code': '1'}}, got {shown(fields)}"
         )
+    if fields is not None:
+        encode_json(dict(fields), "fields")
     if isinstance(omit, str):
-        raise TypeError(f"omit takes a collection of field names such as ({omit!r},), got the string {omit!r}")
-    unknown = set(omit) - set(ENVELOPE_FIELDS)
+        raise TypeError(
+            f"omit takes a collection of field names such as ({shown(omit)},), got the string {shown(omit)}"
+        )
+    names = tuple(omit) if isinstance(omit, Iterable) else None
+    if names is None or not all(isinstance(name, str) for name in names):
+        raise TypeError(f"omit takes a collection of field names such as ('error_id',), got {shown(omit)}")
+    unknown = set(names) - set(ENVELOPE_FIELDS)
     if unknown:
-        raise ValueError(f"omit= names unknown fields {sorted(unknown)}; valid: {', '.join(ENVELOPE_FIELDS)}")
+        raise ValueError(f"omit= names unknown fields {shown(sorted(unknown))}; valid: {', '.join(ENVELOPE_FIELDS)}")
     text = entry.message if message is None else message
     body: dict[str, Any] = {
         "success": False,
@@ -83,7 +165,7 @@ def build_envelope(
         "error_description": text if description is None else description,
     }
     body.update(fields or {})
-    for name in omit:
+    for name in names:
         body.pop(name, None)
     return body
 

@@ -10,8 +10,16 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from contextlib import contextmanager
 from typing import Any
 
+from pytest_cobo_errors.catalog import shown
 from pytest_cobo_errors.coverage import recorder
-from pytest_cobo_errors.hosts import DEFAULT_BASES, BaseUrl, CapturedRequest, is_cobo_host, parse_base_url
+from pytest_cobo_errors.hosts import (
+    DEFAULT_BASES,
+    BaseUrl,
+    CapturedRequest,
+    allowed_spellings,
+    is_cobo_host,
+    parse_base_url,
+)
 from pytest_cobo_errors.outcomes import (
     CoboError,
     NetworkFault,
@@ -137,13 +145,17 @@ class CoboFaults:
         """
         before = len(self.book.unmatched)
         caught: list[CapturedRequest] = []
-        yield caught
-        with self.book.lock:
-            new = self.book.unmatched[before:]
-            del self.book.unmatched[before:]
+        try:
+            yield caught
+        finally:
+            # Also when the block raises: the client's error about the unmatched request (or a
+            # pytest.raises wrapped around this block) is the expected way out of it.
+            with self.book.lock:
+                new = self.book.unmatched[before:]
+                del self.book.unmatched[before:]
+            caught.extend(request for request, _ in new)
         if not new:
             raise AssertionError("cobo_fault.expect_unmatched(): every request in the block was answered by a rule")
-        caught.extend(request for request, _ in new)
 
     @contextmanager
     def example(self) -> Iterator[CoboFaults]:
@@ -170,7 +182,9 @@ class CoboFaults:
         optional: bool = False,
         expect_calls: int | None = None,
         repeat: bool = True,
+        counts: Sequence[int] | None = None,
     ) -> FaultRule:
+
         if base_url is None:
             bases = self.base_urls
         elif isinstance(base_url, str):
@@ -179,6 +193,7 @@ class CoboFaults:
             bases = _base_urls(base_url, "base_url")
         rule = FaultRule(
             outcomes,
+            counts=counts,
             base_urls=bases,
             method=method,
             path=path,
@@ -218,6 +233,7 @@ class CoboFaults:
         rule answers; ``expect_calls`` demands an exact count at the end of the test; otherwise
         the rule must be used at least once unless ``optional=True``.
         """
+
         overrides = {"status": status, "message": message, "headers": headers, "fields": fields}
         given = {k: v for k, v in overrides.items() if v is not None}
         outcome = as_outcome(fault)  # the one place that decides what a code, status or case means
@@ -225,7 +241,7 @@ class CoboFaults:
             if not isinstance(outcome, CoboError) or isinstance(fault, CoboError):
                 raise TypeError(
                     f"{', '.join([*given, *(['omit'] if omit else [])])} override an error code's body; "
-                    f"for {fault!r} build the outcome itself (error(...), gateway(...), respond(...))"
+                    f"for {shown(fault)} build the outcome itself (error(...), gateway(...), respond(...))"
                 )
             outcome = error(outcome.entry, status=status, message=message, headers=headers, fields=fields, omit=omit)
         return self._rule(
@@ -272,7 +288,7 @@ class CoboFaults:
             "dropped": dropped_connection,
         }
         if not isinstance(kind, str) or kind not in makers:
-            raise ValueError(f"unknown network fault {kind!r}; valid: {', '.join(NETWORK_FAULT_KINDS)}")
+            raise ValueError(f"unknown network fault {shown(kind)}; valid: {', '.join(NETWORK_FAULT_KINDS)}")
         return self._rule(
             [makers[kind]()], "network", method=method, path=path, base_url=base_url,
             times=times, optional=optional, expect_calls=expect_calls,
@@ -295,7 +311,7 @@ class CoboFaults:
         `SequenceExhaustedError` (or, with ``repeat_last=True``, get the last outcome again).
         """
         if isinstance(outcomes, (str, bytes)) or not isinstance(outcomes, Iterable):
-            raise TypeError(f"outcomes must be a list of codes or outcomes, got {outcomes!r}")
+            raise TypeError(f"outcomes must be a list of codes or outcomes, got {shown(outcomes)}")
         steps = [as_outcome(o) for o in outcomes]
         if not steps:
             raise ValueError("a sequence needs at least one outcome")
@@ -322,11 +338,12 @@ class CoboFaults:
         client that retries more than it needs to is caught.
         """
         if isinstance(times, bool) or not isinstance(times, int) or times < 1:
-            raise ValueError(f"times must be a positive int, got {times!r}")
+            raise ValueError(f"times must be a positive int, got {shown(times)}")
         failure = as_outcome(fault)
+        # counted, not repeated in a list: times=10**9 costs what times=1 does
         return self._rule(
-            [*([failure] * times), success(result)], "fail_then_succeed", method=method, path=path,
-            base_url=base_url, optional=optional, expect_calls=expect_calls, repeat=False,
+            [failure, success(result)], "fail_then_succeed", method=method, path=path, base_url=base_url,
+            optional=optional, expect_calls=expect_calls, repeat=False, counts=(times, 1),
         )  # fmt: skip
 
     def succeed(
@@ -347,13 +364,19 @@ class CoboFaults:
         )  # fmt: skip
 
     def allow_host(self, *hosts: str) -> None:
-        """Let requests to *hosts* that no rule answers through to the real host (never a Cobo host)."""
-        for host in hosts:
-            if not isinstance(host, str) or not host or "/" in host:
-                raise ValueError(f"allow_host takes bare host names such as '127.0.0.1', got {host!r}")
+        """Let requests to *hosts* (on any port) that no rule answers through to the real host.
+
+        Bare host names only: ``allow_host("127.0.0.1")``, ``allow_host("localhost")``. A port, a
+        URL or userinfo raises ValueError, as does a Cobo host in any spelling: its traffic is
+        never let through.
+        """
+
+        names: set[str] = set()
+        for host in hosts:  # every host checked before any is allowed
+            names |= allowed_spellings(host)
             if is_cobo_host(host):
                 raise ValueError(f"{host} is a real Cobo host: its traffic is never let through")
-            self.allowed_hosts.add(host.lower().rstrip("."))
+        self.allowed_hosts |= names
 
     def served_codes(self) -> list[int]:
         """The Cobo error codes answered so far, in order."""

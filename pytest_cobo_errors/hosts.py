@@ -25,6 +25,7 @@ __all__ = [
     "DEV_HOST",
     "BaseUrl",
     "CapturedRequest",
+    "allowed_spellings",
     "describe_bases",
     "guarded_hosts",
     "is_cobo_host",
@@ -94,6 +95,41 @@ def is_loopback(host: str | bytes | None) -> bool:
         return False
 
 
+_HOST_FORM = "bare host names such as '127.0.0.1', 'localhost' or '::1' (no scheme, port or path: all ports pass)"
+
+
+def allowed_spellings(host: object) -> frozenset[str]:
+    """The names `CoboFaults.allow_host` lets through for *host*; ValueError for anything that could
+    never match a request's host (a port, a URL, userinfo), saying which host was meant.
+
+    Both the normalised name (``localhost.`` is ``localhost``, ``0x7f000001`` is ``127.0.0.1``) and
+    the spelling as a URL carries it, since a request's host is compared as the client wrote it.
+    """
+    if not isinstance(host, str) or not _is_bare(host.strip()):
+        hint = _host_of(host) if isinstance(host, str) else None
+        meant = f": did you mean allow_host({hint!r})?" if hint is not None else ""
+        raise ValueError(f"allow_host takes {_HOST_FORM}, got {host!r}{meant}")
+    text = host.strip().strip("[]")
+    return frozenset({normalise_host(text), text.lower().rstrip(".")})
+
+
+def _is_bare(text: str) -> bool:
+    """Whether *text* is a host alone: a name, an IPv4 address, or an IPv6 address (bracketed or not)."""
+    inner = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+    if ":" in inner:  # an IPv6 address has colons; anything else with one has a port
+        return _canonical_ip(inner) is not None
+    return bool(inner) and inner == text and not any(c in inner for c in "/\\@?#%[] ")
+
+
+def _host_of(text: str) -> str | None:
+    """The host of a URL or ``host:port`` given where a bare host belongs, if it has one."""
+    try:
+        name = urlsplit(text.strip() if "://" in text else "//" + text.strip()).hostname
+    except ValueError:
+        return None
+    return name if name and _is_bare(name) and not is_cobo_host(name) else None
+
+
 def guarded_hosts(bases: Iterable[BaseUrl]) -> frozenset[str]:
     """The Cobo hosts plus the non-loopback hosts of *bases*: what the network guard keeps off the wire."""
     return COBO_HOSTS | {base.host for base in bases if not is_loopback(base.host)}
@@ -109,11 +145,20 @@ class BaseUrl:
     path: str = ""
 
     def __str__(self) -> str:
-        port = "" if _DEFAULT_PORTS[self.scheme] == self.port else f":{self.port}"
-        return f"{self.scheme}://{self.host}{port}{self.path}"
+        port = "" if _DEFAULT_PORTS.get(self.scheme) == self.port else f":{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 address, as a URL spells it
+        return f"{self.scheme}://{host}{port}{self.path}"
+
+    @classmethod
+    def origin_of(cls, request: CapturedRequest) -> BaseUrl:
+        """The scheme, host and port *request* went to: the base URL a rule needs to answer it."""
+        return cls(request.scheme, normalise_host(request.host), request.port)
 
     def same_origin(self, request: CapturedRequest) -> bool:
-        return (request.scheme, request.host, request.port) == (self.scheme, self.host, self.port)
+        if (request.scheme, request.port) != (self.scheme, self.port):
+            return False
+        # the host as the resolver compares it, so every spelling of a base's host is that base
+        return request.host == self.host or normalise_host(request.host) == self.host
 
     def relative_path(self, request: CapturedRequest) -> str | None:
         """The request's path below this base, or None if the request is elsewhere."""

@@ -7,13 +7,13 @@ library's objects, so one declaration serves httpx and requests alike.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Collection, Mapping
+import re
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pytest_cobo_errors.catalog import HTTP_STATUSES, ErrorCode, HttpStatus, error_code
-from pytest_cobo_errors.envelopes import build_envelope, success_envelope
+from pytest_cobo_errors.catalog import HTTP_STATUSES, ErrorCode, HttpStatus, error_code, number_text, shown
+from pytest_cobo_errors.envelopes import build_envelope, check_text, encode_json, success_envelope
 from pytest_cobo_errors.transports.contract import HeaderPairs, NetworkFault, Reply
 
 __all__ = [
@@ -48,7 +48,12 @@ def _headers(extra: Mapping[str, str] | None, base: Headers = ()) -> Headers:
 
 
 def _dumps(body: Any) -> bytes:
-    return json.dumps(body, ensure_ascii=False).encode("utf-8")
+    return encode_json(body)  # as checked when the outcome was declared
+
+
+def _fields_repr(name: str, pairs: Iterable[tuple[str, object]]) -> str:
+    """``Name(a=..., b=...)`` with each value's repr bounded: outcomes may carry megabytes."""
+    return f"{name}({', '.join(f'{key}={shown(value)}' for key, value in pairs)})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +88,13 @@ class CoboError:
         )
         return Reply(self.status, _headers(self.headers, _JSON), _dumps(body))
 
+    def __repr__(self) -> str:
+        given: dict[str, object] = {"message": self.message, "description": self.description}
+        given |= {"error_id": self.error_id, "fields": self.fields, "omit": tuple(self.omit) or None}
+        given["headers"] = self.headers
+        pairs = [("code", self.entry.code), ("status", self.status)]
+        return _fields_repr("CoboError", [*pairs, *((k, v) for k, v in given.items() if v is not None)])
+
 
 _GATEWAY_HTML = (
     "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
@@ -115,6 +127,10 @@ class GatewayPage:
         raw = self.body.encode() if isinstance(self.body, str) else self.body
         return Reply(self.status, _headers(self.headers, (("Content-Type", "text/html"),)), raw)
 
+    def __repr__(self) -> str:
+        pairs = [("status", self.status), ("body", self.body), ("headers", self.headers)]
+        return _fields_repr("GatewayPage", [(k, v) for k, v in pairs if v is not None])
+
 
 @dataclass(frozen=True, slots=True)
 class Success:
@@ -131,6 +147,10 @@ class Success:
 
     def render(self) -> Reply:
         return Reply(self.status, _headers(self.headers, _JSON), _dumps(success_envelope(self.result)))
+
+    def __repr__(self) -> str:
+        pairs = [("result", self.result), ("status", self.status), ("headers", self.headers)]
+        return _fields_repr("Success", [(k, v) for k, v in pairs if v is not None])
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +175,11 @@ class Respond:
     def render(self) -> Reply:
         return Reply(self.status, _headers(self.headers), self.body, self.drop_after)
 
+    def __repr__(self) -> str:
+        pairs = [("status", self.status), ("body", self.body), ("headers", self.headers)]
+        pairs += [("drop_after", self.drop_after), ("code", self.code)]
+        return _fields_repr("Respond", [(k, v) for k, v in pairs if v is not None])
+
 
 Outcome = CoboError | GatewayPage | Success | Respond | NetworkFault
 """Anything a fault can answer."""
@@ -163,26 +188,62 @@ OutcomeLike = Outcome | int | ErrorCode | HttpStatus | Any
 """An outcome, or what `as_outcome` turns into one: a code, a status, a catalog entry, a case."""
 
 
-def _check_headers(headers: object) -> Mapping[str, str] | None:
+# RFC 9110: a field name is a token; a field value is visible ASCII, space, tab and obs-text
+# (bytes 0x80-0xFF, which clients decode as latin-1). CR and LF would end the field and let a
+# value write headers of its own; NUL and the other controls are refused by clients and servers.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_NOT_IN_A_VALUE = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
+
+
+def _check_headers(headers: object) -> dict[str, str] | None:
+    """*headers*, copied, if every name and value can be sent in an HTTP response."""
     if headers is None:
         return None
     if not isinstance(headers, Mapping) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
     ):
-        raise TypeError(f"headers must be a mapping of str to str, e.g. {{'X-Trace': 't1'}}, got {headers!r}")
-    return headers
+        raise TypeError(f"headers must be a mapping of str to str, e.g. {{'X-Trace': 't1'}}, got {shown(headers)}")
+    for name, value in headers.items():
+        if not _TOKEN.fullmatch(name):
+            raise ValueError(
+                f"headers: {shown(name)} is not a header name; valid: a token of letters, digits and "
+                "!#$%&'*+-.^_`|~ (RFC 9110), e.g. 'X-Trace'"
+            )
+        bad = _NOT_IN_A_VALUE.search(value)
+        if bad is not None:
+            char = bad.group()
+            if char in "\r\n":
+                why = "would end the header and start another (header injection)"
+            elif ord(char) < 0x100:
+                why = "is a control character"
+            else:
+                why = "is not latin-1, and HTTP sends header values as ISO-8859-1 bytes"
+            raise ValueError(
+                f"headers: the value of {shown(name)} holds {char!r} at position {bad.start()}, which {why}; "
+                "valid: latin-1 text without control characters other than tab, e.g. 'café'"
+            )
+    return dict(headers)
 
 
-def _check_json(result: object) -> None:
-    try:
-        json.dumps(result)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"a success result must be JSON-serialisable: {exc}") from None
+def _check_length(headers: Mapping[str, str] | None, body: Callable[[], bytes]) -> None:
+    """A Content-Length given with a body the plugin makes must be that body's length.
+
+    Otherwise each transport does something else (httpx ignores it, requests fails the read).
+    """
+    declared = next((v for k, v in (headers or {}).items() if k.lower() == "content-length"), None)
+    if declared is None:
+        return
+    length = len(body())
+    if declared.strip() != str(length):
+        raise ValueError(
+            f"headers: Content-Length {shown(declared)} contradicts the {length}-byte body; valid: '{length}' "
+            "or none (it is set from the body); for a body cut short use dropped_connection(after=...)"
+        )
 
 
 def _check_status(status: object) -> int:
     if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
-        raise ValueError(f"status must be an HTTP status code from 100 to 599, got {status!r}")
+        raise ValueError(f"status must be an HTTP status code from 100 to 599, got {shown(status)}")
     return status
 
 
@@ -199,9 +260,11 @@ def error(
 ) -> CoboError:
     """A Cobo error for a documented *code*; ``status=200`` gives "200 with success: false"."""
     entry = error_code(code)
+    omit = tuple(omit) if not isinstance(omit, str) and isinstance(omit, Iterable) else omit  # read once
     # validate every override now, not at request time deep inside a transport
-    build_envelope(entry, message=message, description=description, error_id=error_id, fields=fields, omit=omit)
-    headers = _check_headers(headers)
+    body = build_envelope(entry, message=message, description=description, error_id=error_id, fields=fields, omit=omit)
+    checked = _check_headers(headers)
+    _check_length(checked, lambda: _dumps(body))
     return CoboError(
         entry,
         entry.http_status if status is None else _check_status(status),
@@ -210,7 +273,7 @@ def error(
         error_id,
         fields,
         tuple(omit),
-        headers,
+        checked,
     )
 
 
@@ -224,13 +287,19 @@ def gateway(
     value = status.status if isinstance(status, HttpStatus) else _check_status(status)
     if not isinstance(body, (str, bytes)):
         raise TypeError(f"body must be 'html', 'empty', str or bytes, got {type(body).__name__}")
-    return GatewayPage(value, body, _check_headers(headers))
+    if isinstance(body, str):
+        check_text(body, "body")
+    page = GatewayPage(value, body, _check_headers(headers))
+    _check_length(page.headers, lambda: page.render().body)
+    return page
 
 
 def success(result: Any = None, *, status: int = 200, headers: Mapping[str, str] | None = None) -> Success:
     """A success answer carrying *result* (default ``{}``), which must be JSON-serialisable."""
-    _check_json(result)
-    return Success(result, _check_status(status), _check_headers(headers))
+    encode_json(result, "result")  # NaN, Infinity and lone surrogates too: no client could read them
+    answer = Success(result, _check_status(status), _check_headers(headers))
+    _check_length(answer.headers, lambda: answer.render().body)
+    return answer
 
 
 def respond(
@@ -241,12 +310,14 @@ def respond(
     code: int | None = None,
 ) -> Respond:
     """A raw response, body and headers exactly as given (for malformed bodies)."""
-    raw = body.encode("utf-8") if isinstance(body, str) else body
+    raw = check_text(body, "body").encode("utf-8") if isinstance(body, str) else body
     if not isinstance(raw, bytes):
         raise TypeError(f"body must be bytes or str, got {type(body).__name__}")
     if code is not None and (isinstance(code, bool) or not isinstance(code, int)):
-        raise TypeError(f"code must be the int error code the body carries, or None, got {code!r}")
-    return Respond(_check_status(status), raw, _check_headers(headers), None, code)
+        raise TypeError(f"code must be the int error code the body carries, or None, got {shown(code)}")
+    checked = _check_headers(headers)
+    _check_length(checked, lambda: raw)
+    return Respond(_check_status(status), raw, checked, None, code)
 
 
 def connect_timeout() -> NetworkFault:
@@ -267,15 +338,22 @@ def connect_error() -> NetworkFault:
 def dropped_connection(code: int | ErrorCode = 1000, *, status: int | None = None, after: int | None = None) -> Respond:
     """A response whose body is cut off mid-way (by default half-way into a *code* error body)."""
     if after is not None and (isinstance(after, bool) or not isinstance(after, int)):
-        raise TypeError(f"after must be an int number of body bytes, got {after!r}")
+        raise TypeError(f"after must be an int number of body bytes, got {shown(after)}")
     reply = error(code, status=status).render()
     cut = len(reply.body) // 2 if after is None else after
     if not 0 <= cut < len(reply.body):
-        raise ValueError(f"after must be from 0 to {len(reply.body) - 1} bytes, got {cut}")
+        raise ValueError(f"after must be from 0 to {len(reply.body) - 1} bytes, got {number_text(cut)}")
     return Respond(reply.status, reply.body, dict(reply.headers), cut, error_code(code).code)
 
 
 _OUTCOME_TYPES = (CoboError, GatewayPage, Success, Respond, NetworkFault)
+
+
+def declared_headers(outcome: Outcome) -> dict[str, str]:
+    """The headers *outcome* was declared with (a signed outcome's: those of the outcome it signs)."""
+    inner = getattr(outcome, "inner", None)
+    own = getattr(outcome, "headers", None) or {}
+    return {**(declared_headers(inner) if inner is not None else {}), **own}
 
 
 def as_outcome(value: object) -> Outcome:
@@ -296,6 +374,6 @@ def as_outcome(value: object) -> Outcome:
             return gateway(value)
         return error(value)
     raise TypeError(
-        f"cannot answer with {value!r}: give an error code (12007), an HTTP status (503), a catalog entry, "
+        f"cannot answer with {shown(value)}: give an error code (12007), an HTTP status (503), a catalog entry, "
         "a cobo_error case, or an outcome such as error(...), gateway(...), success(...), connect_timeout()"
     )

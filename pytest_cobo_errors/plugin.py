@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -21,22 +21,30 @@ if TYPE_CHECKING:
 
 SETTINGS = pytest.StashKey[Settings]()
 COVERAGE: pytest.StashKey[ErrorCoverage] = pytest.StashKey()
-FAILED_CALLS: pytest.StashKey[_FailedCalls] = pytest.StashKey()
+CALL_VERDICTS = pytest.StashKey["_CallVerdicts"]()
+CALL_PASSED = pytest.StashKey[bool]()
 STRAYS = pytest.StashKey[list[str]]()
 _SWITCHBOARD = "pytest_cobo_errors.switchboard"
 
 
-class _FailedCalls:
-    """Which tests failed in their call phase, so the cobo_fault teardown does not pile "unused
-    fault" errors onto a failure. Registered on the first use of cobo_fault: a per-test hook
-    costs every test of every suite, most of which never use the plugin."""
+class _CallVerdicts:
+    """Whether each test's call phase passed, read by the cobo_fault teardown: rule use is judged
+    only then. A skip, an xfail, a setup error or a failure (or an attempt pytest-rerunfailures
+    will run again) is the news; an "unused rule" error beside it would bury it.
 
-    def __init__(self) -> None:
-        self.nodeids: set[str] = set()
+    From the report pytest makes, not the one it logs: pytest-rerunfailures logs an attempt's
+    reports only after its teardown ran. Registered on the first use of cobo_fault, because a
+    per-test hook costs every test of every suite, most of which never use the plugin.
+    """
 
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when == "call" and report.failed:
-            self.nodeids.add(report.nodeid)
+    @pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost, so it sees the report after xfail's rewrite
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        if report.when == "call":
+            item.stash[CALL_PASSED] = report.passed and not hasattr(report, "wasxfail")
+        return report
 
 
 class _LiveTests:
@@ -101,7 +109,7 @@ def pytest_configure(config: pytest.Config) -> None:
         SWITCHBOARD.configure(settings.base_urls)
     if settings.live:
         config.pluginmanager.register(_LiveTests(), "cobo-errors-live-tests")
-    if settings.coverage:
+    if settings.coverage and not config.getoption("collectonly"):  # nothing runs, so nothing to score
         from pytest_cobo_errors.coverage import ErrorCoverage, recording
 
         coverage = config.stash[COVERAGE] = ErrorCoverage()
@@ -243,10 +251,10 @@ def cobo_fault(request: pytest.FixtureRequest) -> Iterator[CoboFaults]:
     from pytest_cobo_errors.faults import CoboFaults, describe_problems
 
     config = request.config
-    failed_calls = config.stash.get(FAILED_CALLS, None)
-    if failed_calls is None:
-        failed_calls = config.stash[FAILED_CALLS] = _FailedCalls()
-        config.pluginmanager.register(failed_calls, "cobo-errors-failed-calls")
+    if config.stash.get(CALL_VERDICTS, None) is None:
+        config.stash[CALL_VERDICTS] = _CallVerdicts()
+        config.pluginmanager.register(config.stash[CALL_VERDICTS], "cobo-errors-call-verdicts")
+    request.node.stash[CALL_PASSED] = False  # a rerun's earlier attempt must not speak for this one
     settings = config.stash[SETTINGS]
     marker = request.node.get_closest_marker(TRANSPORTS_MARKER)
     try:
@@ -266,7 +274,7 @@ def cobo_fault(request: pytest.FixtureRequest) -> Iterator[CoboFaults]:
         yield faults
     finally:
         faults.stop()
-    if request.node.nodeid in failed_calls.nodeids:
+    if not request.node.stash[CALL_PASSED]:
         return
     problems = faults.problems()
     if problems:

@@ -7,11 +7,14 @@ with the reason each rule declined it.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pytest_cobo_errors.catalog import clipped, count_text, shown
 from pytest_cobo_errors.hosts import BaseUrl, CapturedRequest, describe_bases, glob_to_regex
 from pytest_cobo_errors.outcomes import NetworkFault, Outcome, Reply
 
@@ -28,6 +31,11 @@ __all__ = [
 ]
 
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+# How much of a rule its description shows, whatever was declared: messages list every rule.
+_SHOWN_RUNS = 5
+_SCANNED_STEPS = 1000
+_SHOWN_BASES = 5
+_SHOWN_CALLS = 20
 
 
 class CoboFaultError(AssertionError):
@@ -62,14 +70,27 @@ class Call:
     outcome: Outcome
     reply: Reply | NetworkFault
 
+    def __repr__(self) -> str:
+        # the request's repr masks its credentials; a reply's body may be megabytes
+        if isinstance(self.reply, Reply):
+            reply = f"Reply({self.reply.status}, {len(self.reply.headers)} header(s), {shown(self.reply.body)})"
+        else:
+            reply = repr(self.reply)
+        return f"Call({self.request!r}, {self.outcome!r}, {reply})"
+
 
 class FaultRule:
-    """A declared fault: where it applies, the outcomes it gives, and the calls it received."""
+    """A declared fault: where it applies, the outcomes it gives, and the calls it received.
+
+    ``outcomes`` are its steps in order; ``counts`` how many requests each answers in turn (one
+    each unless given), kept as numbers, so failing 10**9 times costs no more than failing once.
+    """
 
     def __init__(
         self,
         outcomes: Sequence[Outcome],
         *,
+        counts: Sequence[int] | None = None,
         base_urls: Sequence[BaseUrl],
         method: str | None = None,
         path: str | re.Pattern[str] | None = None,
@@ -81,18 +102,25 @@ class FaultRule:
     ) -> None:
         if not outcomes:
             raise ValueError("a fault needs at least one outcome")
+        counts = (1,) * len(outcomes) if counts is None else tuple(counts)
+        if len(counts) != len(outcomes) or not all(
+            isinstance(c, int) and not isinstance(c, bool) and c >= 1 for c in counts
+        ):
+            raise ValueError(f"counts must give a positive int for each of the {len(outcomes)} outcome(s)")
         if method is not None:
             if not isinstance(method, str) or method.upper() not in _METHODS:
-                raise ValueError(f"method must be one of {', '.join(sorted(_METHODS))}, got {method!r}")
+                raise ValueError(f"method must be one of {', '.join(sorted(_METHODS))}, got {shown(method)}")
             method = method.upper()
         if path is not None and not isinstance(path, (str, re.Pattern)):
-            raise TypeError(f"path must be a str ('/v1/custody/*' globs) or a compiled regex, got {path!r}")
+            raise TypeError(f"path must be a str ('/v1/custody/*' globs) or a compiled regex, got {shown(path)}")
         if isinstance(path, str) and not path.startswith("/"):
-            raise ValueError(f"path must start with '/', got {path!r}")
+            raise ValueError(f"path must start with '/', got {shown(path)}")
         for name, value in (("times", times), ("expect_calls", expect_calls)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-                raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+                raise ValueError(f"{name} must be a non-negative int, got {shown(value)}")
         self.outcomes = tuple(outcomes)
+        self.counts = counts
+        self._ends = tuple(itertools.accumulate(counts))  # the call index at which each step ends
         self.base_urls = tuple(base_urls)
         self.method = method
         self.path = path
@@ -110,7 +138,7 @@ class FaultRule:
         """How many requests this rule can answer in all, or None for unlimited."""
         if self.times is not None:
             return self.times
-        return None if self.repeat else len(self.outcomes)
+        return None if self.repeat else self._ends[-1]
 
     @property
     def exhausted(self) -> bool:
@@ -122,7 +150,7 @@ class FaultRule:
             return f"method {request.method} is not {self.method}"
         relative = [p for p in (base.relative_path(request) for base in self.base_urls) if p is not None]
         if not relative:
-            return f"{request.scheme}://{request.host}:{request.port} is not under {describe_bases(self.base_urls)}"
+            return f"{request.scheme}://{request.host}:{request.port} is not under {self._bases()}"
         if self.path is None:
             return None
         for path in relative:
@@ -134,12 +162,16 @@ class FaultRule:
                     return None
             elif path == self.path:
                 return None
-        shown = self.path.pattern if isinstance(self.path, re.Pattern) else self.path
-        return f"path {relative[0]!r} does not match {shown!r}"
+        return f"path {shown(relative[0], 120)} does not match {shown(self._pattern, 120)}"
+
+    @property
+    def _pattern(self) -> str | None:
+        return self.path.pattern if isinstance(self.path, re.Pattern) else self.path
 
     def take(self) -> Outcome:
-        """The outcome for the next call (the caller holds the book's lock)."""
-        return self.outcomes[min(len(self.calls), len(self.outcomes) - 1)]
+        """The outcome for the next call (the caller holds the book's lock); past the last step, the last."""
+        step = bisect.bisect_right(self._ends, len(self.calls))
+        return self.outcomes[min(step, len(self.outcomes) - 1)]
 
     # -- inspection -------------------------------------------------------------------------
     @property
@@ -162,7 +194,9 @@ class FaultRule:
     def assert_called_times(self, n: int) -> None:
         """Assert this fault answered exactly *n* requests."""
         if len(self.calls) != n:
-            raise AssertionError(f"{self} was called {len(self.calls)} time(s), expected {n}{self._calls_listing()}")
+            raise AssertionError(
+                f"{self} was called {len(self.calls)} time(s), expected {shown(n)}{self._calls_listing()}"
+            )
 
     def assert_not_called(self) -> None:
         """Assert this fault answered no request."""
@@ -172,30 +206,47 @@ class FaultRule:
         """What is wrong with this rule's use, checked when the test ends."""
         count = len(self.calls)
         if self.expect_calls is not None and count != self.expect_calls:
-            return [f"{self} was called {count} time(s), expected exactly {self.expect_calls}{self._calls_listing()}"]
+            expected = count_text(self.expect_calls)
+            return [f"{self} was called {count} time(s), expected exactly {expected}{self._calls_listing()}"]
         if self.expect_calls is None and not self.optional and count == 0:
             return [f"{self} was never called (pass optional=True if that is fine)"]
         return []
 
     def _calls_listing(self) -> str:
-        return "".join(
-            f"\n      call {i}: {c.request.describe()} -> {c.outcome.label}" for i, c in enumerate(self.calls, 1)
+        listing = "".join(
+            f"\n      call {i}: {clipped(c.request.describe(), 200)} -> {c.outcome.label}"
+            for i, c in enumerate(self.calls[:_SHOWN_CALLS], 1)
         )
+        more = len(self.calls) - _SHOWN_CALLS
+        return listing + (f"\n      … and {more} more call(s)" if more > 0 else "")
+
+    def _answers(self) -> str:
+        """The steps as runs of one label (``error 1010 (…) as HTTP 429 ×3, then success``), elided past a few."""
+        runs: list[tuple[str, int]] = []
+        for outcome, count in itertools.islice(zip(self.outcomes, self.counts, strict=True), _SCANNED_STEPS):
+            label = clipped(outcome.label, 120)
+            if runs and runs[-1][0] == label:
+                runs[-1] = (label, runs[-1][1] + count)
+            elif len(runs) == _SHOWN_RUNS:
+                break
+            else:
+                runs.append((label, count))
+        text = ", then ".join(label if n == 1 else f"{label} ×{count_text(n)}" for label, n in runs)
+        rest = self._ends[-1] - sum(n for _, n in runs)
+        return f"{text}, then … (+{count_text(rest)} more)" if rest else text
+
+    def _bases(self) -> str:
+        if len(self.base_urls) <= _SHOWN_BASES:
+            return describe_bases(self.base_urls)
+        return f"{describe_bases(self.base_urls[:_SHOWN_BASES])}, … (+{len(self.base_urls) - _SHOWN_BASES} more)"
 
     def __str__(self) -> str:
-        where = " ".join(
-            part
-            for part in (
-                self.method or "any method",
-                (self.path.pattern if isinstance(self.path, re.Pattern) else self.path) or "any path",
-                "on " + describe_bases(self.base_urls),
-            )
-        )
-        answers = ", then ".join(o.label for o in self.outcomes)
+        where = " ".join((self.method or "any method", clipped(self._pattern or "any path"), "on " + self._bases()))
+        answers = self._answers()
         if self.repeat and self.times is None:
-            answers += " (every time)" if len(self.outcomes) == 1 else " (last repeats)"
+            answers += " (every time)" if self._ends[-1] == 1 else " (last repeats)"
         elif self.times is not None:
-            answers += f" ({self.times} time(s))"
+            answers += f" ({count_text(self.times)} time(s))"
         return f"cobo_fault.{self.kind}: {answers}, for {where}"
 
     __repr__ = __str__
@@ -245,7 +296,7 @@ class RuleBook:
             why = rule.mismatch(request)
             if why is None and rule.exhausted:
                 exhausted = True
-                why = f"matches, but already gave all {rule.capacity} declared outcome(s)"
+                why = f"matches, but already gave all {count_text(rule.capacity or 0)} declared outcome(s)"
             if why is None:
                 return Verdict(rule, rule.take())
             reasons.append(f"  {index}. {rule}\n     -> {why}")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import pytest
 
-from pytest_cobo_errors.transports import parse_transports
+from pytest_cobo_errors.transports import TRANSPORTS, available, parse_transports
 
 if TYPE_CHECKING:
     from pytest_cobo_errors.hosts import BaseUrl
@@ -54,9 +55,37 @@ def add_options(parser: pytest.Parser) -> None:
         parser.addini(ini, help=text, type=kind, default=None if kind != "bool" else False)
 
 
+# ASCII digits only, no exponent, no underscores: float() alone would take '５０', '1_0' and '1e1'
+_PERCENT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*%?")
+
+
+def _left_out(name: str) -> str:
+    """What leaving option *name* out does, and what to give instead."""
+    return {
+        "cobo_base_url": "leave the option out for the Cobo hosts, or give a base URL such as https://api.dev.cobo.com",
+        "cobo_transports": "leave the option out (or give 'auto') for every installed library, or name them: "
+        + ", ".join(available() or TRANSPORTS),
+        "cobo_codes": "leave the option out (or give '*') to run every case, or give patterns such as 12xxx or !1070",
+        "cobo_coverage_fail_under": "leave the option out for no minimum, or give a percentage such as 80",
+    }[name]
+
+
 def _value(config: pytest.Config, name: str) -> object:
     given = config.getoption(name)
-    return given if given is not None else config.getini(name)
+    flag = next(flag for flag, ini, *_ in OPTIONS if ini == name)
+    if given is None:
+        try:
+            # an empty ini value (`cobo_codes =`) is unset, as a blank `addopts =` is for pytest
+            return config.getini(name)
+        except (ValueError, pytest.UsageError) as exc:
+            # a bool that is not one: pytest 8 raises ValueError (an INTERNALERROR), 9 a UsageError naming no option
+            raise pytest.UsageError(
+                f"{flag} / {name}: {exc}; valid: true or false (also yes/no, on/off, 1/0)"
+            ) from None
+    # an empty command-line value is refused: it reads as "none", so silently meaning "all" misleads
+    if any(isinstance(value, str) and not value.strip() for value in (given if isinstance(given, list) else [given])):
+        raise pytest.UsageError(f"{flag} / {name}: given empty on the command line; {_left_out(name)}")
+    return given
 
 
 def read_settings(config: pytest.Config) -> Settings:
@@ -87,14 +116,15 @@ def read_settings(config: pytest.Config) -> Settings:
     fail_under_text = _value(config, "cobo_coverage_fail_under")
     fail_under = None
     if fail_under_text not in (None, ""):
-        try:
-            fail_under = float(str(fail_under_text).rstrip("%"))
-        except ValueError:
-            fail_under = -1.0
+        text = str(fail_under_text).strip()
+        # + 0.0: '-0' is 0, not a -0.0 that reports as "required: -0%"
+        fail_under = float(text.rstrip("%")) + 0.0 if _PERCENT.fullmatch(text) else -1.0
         if not 0 <= fail_under <= 100:
+            from pytest_cobo_errors.selection import shown
+
             raise pytest.UsageError(
                 f"--cobo-coverage-fail-under / cobo_coverage_fail_under: expected a percentage from 0 to 100, "
-                f"got {fail_under_text!r}"
+                f"got {shown(str(fail_under_text))}"
             )
     coverage = bool(_value(config, "cobo_coverage")) or fail_under is not None
     return Settings(bases, transports, codes, coverage, fail_under, live=bool(_value(config, "cobo_live")))

@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal, get_args
 
+from pytest_cobo_errors.catalog import shown
+from pytest_cobo_errors.envelopes import check_text
 from pytest_cobo_errors.outcomes import GatewayPage, NetworkFault, Outcome, OutcomeLike, Reply, Respond, as_outcome
 
 if TYPE_CHECKING:
@@ -243,8 +245,13 @@ def signed(
         raise TypeError("tamper= changes the body of signature='tampered' only")
     if age is not None and signature != "stale":
         raise TypeError("age= sets the timestamp of signature='stale' only")
-    if age is not None and (isinstance(age, bool) or not isinstance(age, (int, float)) or age <= 0):
-        raise ValueError(f"age must be a positive number of seconds, got {age!r}")
+    # one comparison refuses nan, inf and ages before 1970 too: a timestamp could not be written for them
+    oldest = time.time() - 1.0
+    if age is not None and (isinstance(age, bool) or not isinstance(age, (int, float)) or not 0 < age <= oldest):
+        raise ValueError(
+            f"age must be a positive number of seconds, at most {oldest:.0f} (the timestamp cannot precede "
+            f"1970), got {shown(age)}"
+        )
     if key is not None and not isinstance(key, TestKey):
         raise TypeError(f"key must be a TestKey, got {type(key).__name__}")
     inner = as_outcome(fault)
@@ -258,7 +265,7 @@ def signed(
     if key is None:
         session_key()  # fail now, not mid-request, if the signing extra is missing
     if isinstance(tamper, str):
-        tamper = tamper.encode("utf-8")
+        tamper = check_text(tamper, "tamper").encode("utf-8")
     if isinstance(tamper, bytes):
         forged = tamper
         change: Callable[[bytes], bytes] = lambda _signed: forged  # noqa: E731

@@ -113,6 +113,19 @@ def _note_thread_starts() -> None:
     setattr(threading.Thread, _STARTS_NOTED, True)
 
 
+def _suggested_rule(request: CapturedRequest, windows: list[Window]) -> str:
+    """A rule that answers *request* when declared on the innermost fault set that sees its transport."""
+    chosen = [w.faults for w in windows if request.transport in w.faults.transport_names]
+    bases = chosen[0].base_urls if chosen else hosts.DEFAULT_BASES
+    for base in bases:
+        relative = base.relative_path(request)
+        if relative is not None:  # a rule's path is matched below its base URL's path
+            return f"cobo_fault.succeed(path={relative!r})"
+    # another scheme, port or host than the set's base URLs (http://, :8443): the rule must name it
+    origin = str(hosts.BaseUrl.origin_of(request))
+    return f"cobo_fault.succeed(path={request.path!r}, base_url={origin!r})"
+
+
 class Switchboard:
     """Attributes, decides, records and explains every request to a Cobo fault set."""
 
@@ -260,11 +273,16 @@ class Switchboard:
         with self.lock:
             owner = self._owner()
             if not isinstance(owner, Window):
+                if others_may_answer:
+                    return DEFER  # the user's own mock decides, as if nothing of ours were patched
                 if not self._protected(request, []):
                     return PASS_THROUGH  # not ours to police outside a window, as if nothing were patched
                 why = owner.why if owner is not None else "no fault set was active"
                 return NetworkFault("connect_error", detail=self._stray(request, why))
             windows = list(owner.chain())
+            if not any(request.transport in w.faults.transport_names for w in windows):
+                # no active set chose this library: as if unpatched (the guard still holds Cobo hosts)
+                return DEFER if others_may_answer else PASS_THROUGH
             reply, declined = self._ask(request, windows)
             if reply is not None:
                 return reply
@@ -294,6 +312,8 @@ class Switchboard:
                     continue
                 outcome = verdict.outcome
                 reply = render_signed(outcome, window.faults.signer)  # rendered once, here
+                if isinstance(reply, Reply):
+                    reply = reply.as_sent_to(request.method)
                 book.record(verdict.rule, Call(request, outcome, reply))
             if window.faults.on_served is not None:
                 window.faults.on_served(outcome, reply)
@@ -307,6 +327,8 @@ class Switchboard:
         with self.lock:
             owner = self.owner_or_none()
             windows = list(owner.chain()) if owner is not None else []
+            if not any(request.transport in w.faults.transport_names for w in windows):
+                return DEFER  # no active set chose this library: their refusal stands, as if we were not there
             if any(request.host in w.faults.allowed_hosts for w in windows):
                 return PASS_THROUGH
             reply, declined = self._ask(request, windows)  # a rule may have been declared meanwhile
@@ -362,15 +384,19 @@ class Switchboard:
             )
         if others:
             lines.append(f"Your own {request.transport} mock did not answer it either: {others.strip()}")
+        # Each suggestion on a line of its own, as code to paste: tests/test_advice.py follows every
+        # one and checks that the request is then answered.
+        rule = _suggested_rule(request, windows)
         if protected:
-            lines.append(
-                "It is a Cobo host, so it never reaches the network: declare a rule for it, e.g. "
-                f"cobo_fault.succeed(path={request.path!r})."
-            )
+            where = "a Cobo host" if hosts.is_cobo_host(request.host) else "under this test's Cobo base URLs"
+            lines += [f"It is {where}, so it never reaches the network: declare a rule for it, e.g.", f"    {rule}"]
         else:
-            lines.append(
-                f"Declare a rule for it, or let real traffic through with cobo_fault.allow_host({request.host!r})."
-            )
+            lines += [
+                "Declare a rule for it, e.g.",
+                f"    {rule}",
+                "or let real traffic to its host through:",
+                f"    cobo_fault.allow_host({hosts.normalise_host(request.host)!r})",
+            ]
         return "\n".join(lines)
 
     # -- the network guard's handler --------------------------------------------------------

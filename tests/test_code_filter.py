@@ -1,7 +1,10 @@
-"""--cobo-codes and its pattern language: each form, deselection, and usage errors."""
+"""--cobo-codes and its pattern language: each form, deselection, and usage errors whose advice works."""
 
 from __future__ import annotations
 
+import re
+
+import hypothesis  # noqa: F401  # imported once here, not again by every pytester run's Hypothesis plugin
 import pytest
 
 from pytest_cobo_errors import ERROR_CODES, HTTP_STATUSES, PatternError, parse_filter
@@ -35,11 +38,31 @@ def test_each_pattern_form_selects_what_it_says(text: str, expected: list[str]) 
     assert _selected(text) == expected
 
 
+LENGTHS = "x is one digit and documented codes have 4 or 5 digits"
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ("12017", "'12017' is not a documented Cobo error code (nearest: 12014, 12015, 12016)"),
-        ("13xxx", "'13xxx' matches no documented Cobo code (nearest: 12201, 12202, 12203)"),
+        ("13xxx", f"'13xxx' matches no documented Cobo code ({LENGTHS}; nearest: 12xxx)"),
+        ("12xx", f"'12xx' matches no documented Cobo code ({LENGTHS}; nearest: 12xxx)"),
+        ("1xx", f"({LENGTHS}; nearest: 1xxx, 1xxxx)"),
+        ("12xxxx", "nearest: 12xxx)"),
+        ("120x", "nearest: 120xx)"),
+        ("10xxx", "nearest: 10xx)"),
+        ("123xxx", "nearest: 10xx, 12xxx)"),
+        ("²", "'²' is not a code pattern: write digits as 0-9"),
+        ("１２００７", "'１２００７' is not a code pattern: write digits as 0-9"),
+        ("http:²", "'http:²': not a documented HTTP status"),
+        ("1" * 5000, "'11111111111111111111…' (5000 characters): 5000 digits is too many for a code (documented"),
+        ("1-" + "1" * 5000, "'1-111111111111111111…' (5002 characters): 5000 digits is too many for a code"),
+        ("http:" + "4" * 5000, "'http:444444444444444…' (5005 characters): not a documented HTTP status"),
+        (
+            "x" * 5000,
+            f"'xxxxxxxxxxxxxxxxxxxx…' (5000 characters) matches no documented Cobo code ({LENGTHS}; nearest: xxxxx",
+        ),
+        ("12007,!", "'!' needs a pattern after it, e.g. !1070"),
         ("12y07", "'12y07' is not a code pattern"),
         ("12016-12000", "a range runs from low to high, e.g. 12000-12016"),
         ("http:418", "'http:418': not a documented HTTP status (documented: 400, 401"),
@@ -52,6 +75,26 @@ def test_bad_patterns_name_the_valid_forms(text: str, message: str) -> None:
         parse_filter(text)
     assert message in str(excinfo.value)
     assert "valid forms: 12007 (a code), 12xxx or 1xxx" in str(excinfo.value)
+    assert len(str(excinfo.value)) < 500  # a long value is named, not repeated
+
+
+TYPOS = ["12xx", "1xx", "12xxxx", "13xxx", "99xxx", "120x", "10xxx", "123xxx", "1x9x", "x", "x" * 5000, "1x" + "0" * 50,
+         "xxxxxxxxxx1", "12017", "99999", "1", "0-999", "2000-3000", "13000-13999", "12204-99999"]  # fmt: skip
+
+
+def _nearest(message: str) -> list[str]:
+    found = re.search(r"nearest: ([^)]*)\)", message)
+    assert found, f"no suggestion in: {message}"
+    return found[1].split(", ")
+
+
+@pytest.mark.parametrize("typo", TYPOS, ids=[t if len(t) < 20 else f"{t[:12]}...({len(t)})" for t in TYPOS])
+def test_every_nearest_suggestion_is_a_pattern_that_selects_cases(typo: str) -> None:
+    with pytest.raises(PatternError) as excinfo:
+        parse_filter(typo)
+    for suggestion in _nearest(str(excinfo.value)):
+        assert parse_filter(suggestion).select(iter_entries()), suggestion
+        assert ("x" in suggestion) == ("x" in typo), f"{typo!r} -> {suggestion!r}: a wildcard's nearest are wildcards"
 
 
 CASES_FILE = """
@@ -120,3 +163,62 @@ def test_a_bad_ini_filter_is_a_usage_error_too(pytester: pytest.Pytester) -> Non
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: --cobo-codes / cobo_codes: '99xxx' matches no documented Cobo code*"])
+
+
+@pytest.mark.parametrize("typo", ["12xx", "1xx", "12xxxx", "13xxx", "120x", "1x9x", "12017", "2000-3000"])
+def test_following_the_suggestion_of_a_usage_error_works(pytester: pytest.Pytester, typo: str) -> None:
+    pytester.makepyfile(CASES_FILE)
+    refused = pytester.runpytest(f"--cobo-codes={typo}")
+    assert refused.ret == pytest.ExitCode.USAGE_ERROR
+    for suggestion in _nearest(refused.stderr.str()):
+        assert ("x" in suggestion) == ("x" in typo), suggestion
+        result = pytester.runpytest(f"--cobo-codes={suggestion}")
+        assert result.ret == pytest.ExitCode.OK, suggestion
+        result.stdout.fnmatch_lines([f"cobo-errors: --cobo-codes={suggestion} selects * of 51 documented cases"])
+        assert "selects 0 of" not in result.stdout.str()
+
+
+def test_following_the_advice_for_auto_among_names_works(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(CASES_FILE)
+    refused = pytester.runpytest("--cobo-transports=auto,httpx")
+    assert refused.ret == pytest.ExitCode.USAGE_ERROR
+    names = re.search(r"to choose libraries, name them: (.*)$", refused.stderr.str().strip())
+    assert names, refused.stderr.str()
+    chosen = names[1].replace(" ", "")
+    result = pytester.runpytest(f"--cobo-transports={chosen}")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines([f"cobo-errors: transports {chosen.replace(',', '+')}*"])
+
+
+@pytest.mark.parametrize("value", [" auto ", "auto,", "auto,auto"])
+def test_auto_alone_is_auto_whatever_the_spaces_and_commas(pytester: pytest.Pytester, value: str) -> None:
+    """Spaces and stray commas are forgiven around names (``httpx,``), so around 'auto' too."""
+    pytester.makepyfile("def test_nothing(): pass")
+    assert pytester.runpytest(f"--cobo-transports={value}").ret == pytest.ExitCode.OK
+
+
+@pytest.mark.parametrize("line", ["cobo_codes =", "cobo_transports =", "cobo_base_url =", "cobo_coverage_fail_under ="])
+def test_an_empty_ini_value_is_unset(pytester: pytest.Pytester, line: str) -> None:
+    """Unlike an empty command-line value (a usage error, see BAD_OPTIONS in test_reliability_bad_input),
+    an empty ini value means "not set", as a blank ``addopts =`` does for pytest: a template's blank
+    line must not fail the run. So every case runs, with every installed transport, the Cobo hosts and
+    no coverage minimum. (The bool options keep pytest's rule: blank is not a truth value.)"""
+    pytester.makepyfile(CASES_FILE)
+    pytester.makeini(f"[pytest]\n{line}\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=52)
+    assert "--cobo-codes=" not in result.stdout.str()
+
+
+@pytest.mark.parametrize(
+    ("value", "required"),
+    [("80%", "80%"), (" 50 ", "50%"), ("50 %", "50%"), (".5", "0.5%"), ("+50", "50%"), ("-0", "0%")],
+)
+def test_coverage_fail_under_takes_a_percentage_in_its_usual_spellings(
+    pytester: pytest.Pytester, value: str, required: str
+) -> None:
+    """Its bad spellings are in BAD_OPTIONS (test_reliability_bad_input); '-0' is 0, not "-0%"."""
+    pytester.makepyfile("def test_nothing(): pass")
+    result = pytester.runpytest(f"--cobo-coverage-fail-under={value}")
+    assert result.ret in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+    result.stdout.fnmatch_lines([f"*of 51 documented codes and statuses (required: {required})"])

@@ -70,6 +70,20 @@ def test_fail_under_is_met(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*= cobo error coverage =*", "total         51.0%*(required: 50%)"])
 
 
+@pytest.mark.parametrize("where", ["ini", "command line"])
+def test_collect_only_neither_reports_nor_fails_the_threshold(pytester: pytest.Pytester, where: str) -> None:
+    # IDEs discover tests with --collect-only; a threshold in the ini file must not fail discovery
+    pytester.makepyfile(SUITE)
+    args = ["--collect-only", "-q"]
+    if where == "ini":
+        pytester.makeini("[pytest]\ncobo_coverage_fail_under = 90\n")
+    else:
+        args.append("--cobo-coverage-fail-under=90")
+    result = pytester.runpytest(*args)
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.no_fnmatch_line("*cobo error coverage*")
+
+
 def test_full_coverage_says_so(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

@@ -121,6 +121,65 @@ def test_works_on_classes_and_methods_and_stacks_with_parametrize(pytester: pyte
     pytester.runpytest("--cobo-codes=12009").assert_outcomes(passed=3, deselected=5)
 
 
+UNITTEST_SUITES = {
+    "method": """
+        import unittest
+        from pytest_cobo_errors import cobo_error_cases
+
+        class WithdrawTest(unittest.TestCase):
+            @cobo_error_cases(codes=[12007])
+            def test_withdraw(self, cobo_error=None):
+                pass
+        """,
+    "bare-method": """
+        import unittest
+        from pytest_cobo_errors import cobo_error_cases
+
+        class WithdrawTest(unittest.TestCase):
+            @cobo_error_cases
+            def test_withdraw(self, cobo_error):
+                pass
+        """,
+    "class": """
+        import unittest
+        from pytest_cobo_errors import cobo_error_cases
+
+        @cobo_error_cases(codes=[12007])
+        class WithdrawTest(unittest.TestCase):
+            def test_withdraw(self):
+                pass
+        """,
+    "bare-class": """
+        import unittest
+        from pytest_cobo_errors import cobo_error_cases
+
+        @cobo_error_cases
+        class WithdrawTest(unittest.TestCase):
+            def test_withdraw(self):
+                pass
+        """,
+}
+
+
+@pytest.mark.parametrize("source", UNITTEST_SUITES.values(), ids=UNITTEST_SUITES.keys())
+def test_on_a_unittest_testcase_it_fails_collection_saying_what_to_do_instead(
+    pytester: pytest.Pytester, source: str
+) -> None:
+    """pytest never parametrizes a TestCase's methods: the test would run once, with no case (or fail on
+    the missing argument), so the decorator refuses the class as soon as it exists."""
+    pytester.makepyfile(source)
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.re_match_lines(
+        [
+            r".*TypeError: @cobo_error_cases on (a method of )?WithdrawTest, a unittest\.TestCase: pytest does not "
+            r"parametrize unittest\.TestCase methods, so the test would run once with no case\. Drop the TestCase "
+            r"base \(class WithdrawTest: with plain pytest methods, or module-level test functions\), or loop over "
+            r"the cases in the method: for case in build_cases\(codes=\[\.\.\.\]\): with self\.subTest\(case\.id\)"
+        ]
+    )
+
+
 def test_each_case_plugs_into_cobo_fault(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

@@ -24,6 +24,8 @@ from pytest_cobo_errors import ERROR_CODES, CoboErrorCase
 from pytest_cobo_errors.faults import CoboFaults
 
 # -- options --------------------------------------------------------------------------------
+LONG = "1" * 5000  # past Python's 4300-digit int() limit: must be refused before int(), and not echoed whole
+EMPTY = "given empty on the command line; leave the option out"
 BAD_OPTIONS = [
     ("--cobo-codes=zz", "--cobo-codes / cobo_codes: 'zz' is not a code pattern; valid forms: 12007 (a code)*"),
     ("--cobo-codes=99999", "--cobo-codes / cobo_codes: '99999' is not a documented Cobo error code (nearest: *"),
@@ -51,6 +53,62 @@ BAD_OPTIONS = [
         "--cobo-coverage-fail-under=nan",
         "--cobo-coverage-fail-under / *: expected a percentage from 0 to 100, got 'nan'",
     ),
+    # unicode digits pass str.isdigit() but not int(): these were INTERNALERRORs (exit 3)
+    ("--cobo-codes=²", "--cobo-codes / cobo_codes: '²' is not a code pattern: write digits as 0-9; valid forms: *"),
+    (
+        "--cobo-codes=１２００７",
+        "--cobo-codes / cobo_codes: '１２００７' is not a code pattern: write digits as 0-9; *",
+    ),
+    ("--cobo-codes=http:²", "--cobo-codes / cobo_codes: 'http:²': not a documented HTTP status (documented: 400*"),
+    (
+        f"--cobo-codes={LONG}",
+        "--cobo-codes / cobo_codes: '11111111111111111111…' (5000 characters): 5000 digits is too many for a code "
+        "(documented codes have 4 or 5 digits); valid forms: *",
+    ),
+    (
+        f"--cobo-codes=1-{LONG}",
+        "--cobo-codes / cobo_codes: '1-111111111111111111…' (5002 characters): 5000 digits is too many for a code*",
+    ),
+    (
+        f"--cobo-codes=http:{LONG}",
+        "--cobo-codes / cobo_codes: 'http:111111111111111…' (5005 characters): not a documented HTTP status*",
+    ),
+    (
+        "--cobo-codes=12xx",
+        "--cobo-codes / cobo_codes: '12xx' matches no documented Cobo code "
+        "(x is one digit and documented codes have 4 or 5 digits; nearest: 12xxx); valid forms: *",
+    ),
+    ("--cobo-codes=!", "--cobo-codes / cobo_codes: '!' needs a pattern after it, e.g. !1070; valid forms: *"),
+    (
+        "--cobo-transports=auto,httpx",
+        "--cobo-transports / cobo_transports: 'auto' means every installed library and stands alone; "
+        "to choose libraries, name them: httpx*",
+    ),
+    (f"--cobo-transports=x{LONG}", "--cobo-transports / *: unknown transport 'x1111111111111111111…'; valid: *"),
+    # explicitly empty on the command line: it reads as "none", so it is refused rather than taken as "unset"
+    ("--cobo-codes=", f"--cobo-codes / cobo_codes: {EMPTY} (or give '*') to run every case, or give patterns *"),
+    ("--cobo-codes= ", f"--cobo-codes / cobo_codes: {EMPTY} (or give '*') to run every case*"),
+    ("--cobo-transports=", f"--cobo-transports / cobo_transports: {EMPTY} (or give 'auto') for every installed *"),
+    ("--cobo-base-url=", f"--cobo-base-url / cobo_base_url: {EMPTY} for the Cobo hosts, or give a base URL such as *"),
+    ("--cobo-coverage-fail-under=", f"--cobo-coverage-fail-under / cobo_coverage_fail_under: {EMPTY} for no minimum*"),
+    # float() alone takes these; a percentage is ASCII digits with an optional %
+    (
+        "--cobo-coverage-fail-under=1e1",
+        "--cobo-coverage-fail-under / *: expected a percentage from 0 to 100, got '1e1'",
+    ),
+    (
+        "--cobo-coverage-fail-under=1_0",
+        "--cobo-coverage-fail-under / *: expected a percentage from 0 to 100, got '1_0'",
+    ),
+    (
+        "--cobo-coverage-fail-under=５０",
+        "--cobo-coverage-fail-under / *: expected a percentage from 0 to 100, got '５０'",
+    ),
+    (
+        f"--cobo-coverage-fail-under={LONG}",
+        "--cobo-coverage-fail-under / *: expected a percentage from 0 to 100, "
+        "got '11111111111111111111…' (5000 characters)",
+    ),
 ]
 
 BAD_INI = [
@@ -61,7 +119,27 @@ BAD_INI = [
         "--cobo-base-url / cobo_base_url: invalid base URL 'ftp://nope'*",
     ),
     ("cobo_coverage_fail_under = 101", "--cobo-coverage-fail-under / cobo_coverage_fail_under: expected a percentage*"),
+    ("cobo_codes = ²", "--cobo-codes / cobo_codes: '²' is not a code pattern: write digits as 0-9; valid forms: *"),
+    ("cobo_codes = http:²", "--cobo-codes / cobo_codes: 'http:²': not a documented HTTP status*"),
+    (f"cobo_codes = {LONG}", "--cobo-codes / cobo_codes: '11111111111111111111…' (5000 characters): 5000 digits*"),
+    (f"cobo_codes = 1-{LONG}", "--cobo-codes / cobo_codes: '1-111111111111111111…' (5002 characters): 5000 digits*"),
+    ("cobo_codes = 12xx", "--cobo-codes / cobo_codes: '12xx' matches no documented Cobo code (*; nearest: 12xxx)*"),
+    ("cobo_transports = auto,httpx", "--cobo-transports / cobo_transports: 'auto' means every installed library*"),
+    (
+        "cobo_coverage_fail_under = 1e1",
+        "--cobo-coverage-fail-under / *: expected a percentage from 0 to 100, got '1e1'",
+    ),
+    # a bool that is not one: pytest 8 raised a bare ValueError (INTERNALERROR), pytest 9 a message naming no option
+    (
+        "cobo_coverage = maybe",
+        "--cobo-coverage / cobo_coverage: invalid truth value 'maybe'; valid: true or false (also yes/no, on/off, 1/0)",
+    ),
+    ("cobo_live = 2", "--cobo-live / cobo_live: invalid truth value '2'; valid: true or false*"),
 ]
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 40 else f"{text[:30]}...({len(text)} chars)"
 
 
 def _assert_usage_error(result: pytest.RunResult, message: str) -> None:
@@ -72,13 +150,13 @@ def _assert_usage_error(result: pytest.RunResult, message: str) -> None:
     assert "INTERNALERROR" not in output
 
 
-@pytest.mark.parametrize(("option", "message"), BAD_OPTIONS, ids=[o for o, _ in BAD_OPTIONS])
+@pytest.mark.parametrize(("option", "message"), BAD_OPTIONS, ids=[_short(o) for o, _ in BAD_OPTIONS])
 def test_a_bad_option_is_a_usage_error_naming_it(pytester: pytest.Pytester, option: str, message: str) -> None:
     pytester.makepyfile("def test_nothing(): pass")
     _assert_usage_error(pytester.runpytest("-p", "no:randomly", option), message)
 
 
-@pytest.mark.parametrize(("line", "message"), BAD_INI, ids=[line.split(" ")[0] for line, _ in BAD_INI])
+@pytest.mark.parametrize(("line", "message"), BAD_INI, ids=[_short(line) for line, _ in BAD_INI])
 def test_a_bad_ini_value_is_a_usage_error_naming_it(pytester: pytest.Pytester, line: str, message: str) -> None:
     pytester.makeini(f"[pytest]\n{line}\n")
     pytester.makepyfile("def test_nothing(): pass")
@@ -144,6 +222,10 @@ def _faults() -> CoboFaults:
 
 A_CASE = CoboErrorCase(ERROR_CODES[12007])
 CHOICES = "valid: auto, httpx"
+HUGE = 10**5000  # past the 4300-digit limit of int-to-str: a message must not format it
+HUGE_SAYS = r"an int of about 5001 digits"
+SURROGATE = "\ud800"  # a lone surrogate: a str, but no UTF-8 encoder can write it
+JSON_TYPES = r"; valid: dict, list, str, int, finite float, bool, None$"
 
 BAD_CALLS = [
     # catalog
@@ -153,6 +235,27 @@ BAD_CALLS = [
     ),
     Bad("http_status", lambda: api.http_status(418), ValueError, r"documented: 400, 401, 403"),
     Bad("http_status", lambda: api.http_status(None), TypeError, r"an HTTP status must be an int"),
+    Bad(
+        "error_code",
+        lambda: api.error_code(HUGE),
+        ValueError,
+        rf"^{HUGE_SAYS} is not a documented Cobo error code; nearest",
+    ),
+    Bad(
+        "error_code",
+        lambda: api.error_code(-HUGE),
+        ValueError,
+        r"^a negative int of about 5001 digits is not a documented",
+    ),
+    Bad(
+        "http_status", lambda: api.http_status(HUGE), ValueError, rf"^{HUGE_SAYS} is not a documented Cobo HTTP status"
+    ),
+    Bad(
+        "error_code",
+        lambda: api.error_code("1" * 10**6),
+        TypeError,
+        r"^an error code must be an int, got str '1{20,}\.\.\.1+'$",
+    ),
     # outcomes
     Bad("error", lambda: api.error("12007"), TypeError, r"an error code must be an int"),
     Bad(
@@ -163,24 +266,135 @@ BAD_CALLS = [
     Bad("error", lambda: api.error(12007, fields=["error_code"]), (TypeError, ValueError), r"fields"),
     Bad("error", lambda: api.error(12007, headers=["X-Test"]), TypeError, r"headers"),
     Bad("error", lambda: api.error(12007, message=12007), TypeError, r"message"),
+    Bad("error", lambda: api.error(HUGE), ValueError, rf"^{HUGE_SAYS} is not a documented Cobo error code"),
+    Bad("error", lambda: api.error(12007, status=HUGE), ValueError, rf"from 100 to 599, got {HUGE_SAYS}$"),
+    Bad(
+        "error",
+        lambda: api.error(12007, fields={"x": object()}),
+        TypeError,
+        r"^fields\['x'\] is <object object at \w+> of type object, which JSON cannot carry" + JSON_TYPES,
+    ),
+    Bad(
+        "error",
+        lambda: api.error(12007, fields={"x": [1, float("nan")]}),
+        ValueError,
+        r"^fields\['x'\]\[1\] is nan, which is not JSON \(JSON has no NaN or Infinity\)" + JSON_TYPES,
+    ),
+    Bad("error", lambda: api.error(12007, fields={"x": {SURROGATE: 1}}), ValueError, r"lone surrogate '\\ud800'"),
+    Bad(
+        "error",
+        lambda: api.error(12007, message=SURROGATE),
+        ValueError,
+        r"^message holds a lone surrogate '\\ud800' at",
+    ),
+    Bad("error", lambda: api.error(12007, description="ok \udfff"), ValueError, r"^description holds a lone surrogate"),
+    Bad(
+        "error",
+        lambda: api.error(12007, headers={"X": "é€"}),
+        ValueError,
+        r"^headers: the value of 'X' holds '€' at position 1, which is not latin-1, and HTTP sends header values",
+    ),
+    Bad(
+        "error",
+        lambda: api.error(12007, headers={"X": "a\r\nSet-Cookie: s=1"}),
+        ValueError,
+        r"holds '\\r' at position 1, which would end the header and start another \(header injection\); valid: latin-1",
+    ),
+    Bad(
+        "error",
+        lambda: api.error(12007, headers={"X": "a\x00"}),
+        ValueError,
+        r"'\\x00' at position 1, which is a control",
+    ),
+    Bad(
+        "error",
+        lambda: api.error(12007, headers={"X-Trace:": "1"}),
+        ValueError,
+        r"^headers: 'X-Trace:' is not a header name",
+    ),
+    Bad(
+        "error",
+        lambda: api.error(12007, headers={"Content-Length": "10"}),
+        ValueError,
+        r"^headers: Content-Length '10' contradicts the \d+-byte body; valid: '\d+' or none",
+    ),
+    Bad("error", lambda: api.error(12007, omit=5), TypeError, r"^omit takes a collection of field names such as"),
     Bad("gateway", lambda: api.gateway(700), ValueError, r"from 100 to 599"),
     Bad("gateway", lambda: api.gateway(503, body=5), TypeError, r"'html', 'empty', str or bytes"),
     Bad("gateway", lambda: api.gateway(503, headers=5), TypeError, r"headers"),
+    Bad("gateway", lambda: api.gateway(503, body=SURROGATE), ValueError, r"^body holds a lone surrogate '\\ud800'"),
+    Bad(
+        "gateway",
+        lambda: api.gateway(503, headers={"Content-Length": "5"}),
+        ValueError,
+        r"Content-Length '5' contradicts",
+    ),
+    Bad("gateway", lambda: api.gateway(True), ValueError, r"from 100 to 599, got True$"),
     Bad("success", lambda: api.success(status=99), ValueError, r"from 100 to 599"),
     Bad("success", lambda: api.success(object()), TypeError, r"JSON"),
+    Bad(
+        "success",
+        lambda: api.success(float("nan")),
+        ValueError,
+        r"^result is nan, which is not JSON" + ".*" + JSON_TYPES,
+    ),
+    Bad(
+        "success", lambda: api.success({"a": [float("-inf")]}), ValueError, r"^result\['a'\]\[0\] is -inf, which is not"
+    ),
+    Bad(
+        "success", lambda: api.success({"a": SURROGATE}), ValueError, r"^result\['a'\] holds a lone surrogate '\\ud800'"
+    ),
+    Bad("success", lambda: api.success(HUGE), ValueError, r"^result cannot be sent as JSON: Exceeds the limit"),
+    Bad("success", lambda: api.success(headers={"X": "€"}), ValueError, r"is not latin-1"),
+    Bad("success", lambda: api.success(status=200.0), ValueError, r"from 100 to 599, got 200.0$"),
     Bad("respond", lambda: api.respond(200, body=5), TypeError, r"body must be bytes or str"),
     Bad("respond", lambda: api.respond("200"), ValueError, r"from 100 to 599"),
     Bad("respond", lambda: api.respond(200, code="12007"), TypeError, r"code"),
+    Bad(
+        "respond",
+        lambda: api.respond(200, SURROGATE),
+        ValueError,
+        r"^body holds a lone surrogate '\\ud800' at position 0",
+    ),
+    Bad(
+        "respond",
+        lambda: api.respond(200, b"{}", headers={"Content-Length": "3"}),
+        ValueError,
+        r"Content-Length '3' contradicts the 2-byte body; valid: '2' or none .*dropped_connection\(after=...\)",
+    ),
+    Bad(
+        "respond", lambda: api.respond(200, headers={"X\n": "1"}), ValueError, r"^headers: 'X\\n' is not a header name"
+    ),
     Bad("dropped_connection", lambda: api.dropped_connection(after=-1), ValueError, r"after must be from 0 to \d+"),
     Bad("dropped_connection", lambda: api.dropped_connection(after="10"), TypeError, r"after"),
     Bad("dropped_connection", lambda: api.dropped_connection(99999), ValueError, r"nearest documented"),
+    Bad("dropped_connection", lambda: api.dropped_connection(after=HUGE), ValueError, rf"bytes, got {HUGE_SAYS}$"),
     # signed responses
     Bad("signed", lambda: api.signed(12007, "forged"), ValueError, r"valid: valid, tampered"),  # type: ignore[arg-type]
     Bad("signed", lambda: api.signed(12007, age=60), TypeError, r"age= sets the timestamp of signature='stale' only"),
     Bad("signed", lambda: api.signed(12007, "stale", age=-1), ValueError, r"age must be a positive number"),
+    Bad(
+        "signed",
+        lambda: api.signed(12007, "stale", age=float("inf")),
+        ValueError,
+        r"^age must be a positive number of seconds, at most \d+ \(the timestamp cannot precede 1970\), got inf$",
+    ),
+    Bad("signed", lambda: api.signed(12007, "stale", age=float("nan")), ValueError, r"age must be .*, got nan$"),
+    Bad("signed", lambda: api.signed(12007, "stale", age=1e300), ValueError, r"age must be .*, got 1e\+300$"),
+    Bad("signed", lambda: api.signed(12007, "stale", age=10**400), ValueError, r"got an int of about 401 digits$"),
+    Bad(
+        "signed", lambda: api.signed(12007, "tampered", tamper=SURROGATE), ValueError, r"^tamper holds a lone surrogate"
+    ),
     # envelopes
     Bad("build_envelope", lambda: api.build_envelope(12007, omit=["nope"]), ValueError, r"valid: success, error_code"),
     Bad("build_envelope", lambda: api.build_envelope(12007, fields=5), TypeError, r"fields"),
+    Bad(
+        "build_envelope",
+        lambda: api.build_envelope(12007, fields={"x": {1, 2}}),
+        TypeError,
+        r"^fields\['x'\] is \{1, 2\} of type set, which JSON cannot carry",
+    ),
+    Bad("build_envelope", lambda: api.build_envelope(12007, error_id=SURROGATE), ValueError, r"^error_id holds a lone"),
     Bad("parse_envelope", lambda: api.parse_envelope(5), TypeError, r"bytes, str or a mapping|bytes.*str.*mapping"),
     Bad("parse_envelope", lambda: api.parse_envelope(None), TypeError, r"bytes.*str.*mapping"),
     Bad("assert_cobo_error", lambda: api.assert_cobo_error(b"{}", "12007"), TypeError, r"an error code must be an int"),
@@ -240,21 +454,77 @@ BAD_CALLS = [
     ),
     Bad("CoboFaults.inject", lambda: _faults().inject(api.error(12007), status=200), TypeError, r"build the outcome"),
     Bad("CoboFaults.inject", lambda: _faults().inject(12007, status=0), ValueError, r"from 100 to 599"),
+    Bad(
+        "CoboFaults.inject",
+        lambda: _faults().inject(HUGE),
+        ValueError,
+        rf"^{HUGE_SAYS} is not a documented Cobo error code",
+    ),
+    Bad(
+        "CoboFaults.inject", lambda: _faults().inject(12007, fields={"x": object()}), TypeError, r"^fields\['x'\] is <"
+    ),
+    Bad("CoboFaults.inject", lambda: _faults().inject(12007, message=SURROGATE), ValueError, r"^message holds a lone"),
+    Bad("CoboFaults.inject", lambda: _faults().inject(12007, headers={"X": "é€"}), ValueError, r"'€' at position 1"),
+    Bad(
+        "CoboFaults.inject", lambda: _faults().inject("x" * 10**6), TypeError, r"^cannot answer with 'x{20,}\.\.\.x+': "
+    ),
     Bad("CoboFaults.status", lambda: _faults().status(999), ValueError, r"from 100 to 599"),
     Bad("CoboFaults.status", lambda: _faults().status(503, body=5), TypeError, r"'html', 'empty', str or bytes"),
+    Bad(
+        "CoboFaults.status", lambda: _faults().status(503, body=SURROGATE), ValueError, r"^body holds a lone surrogate"
+    ),
+    Bad("CoboFaults.status", lambda: _faults().status(503, headers={"Retry-After": "1\r\n"}), ValueError, r"injection"),
     Bad(
         "CoboFaults.network", lambda: _faults().network("timeout"), ValueError, r"valid: connect_timeout, read_timeout"
     ),
     Bad("CoboFaults.network", lambda: _faults().network(["dropped"]), (TypeError, ValueError), r"connect_timeout"),
+    Bad(
+        "CoboFaults.network",
+        lambda: _faults().network("x" * 10**6),
+        ValueError,
+        r"^unknown network fault '.{,70}'; valid",
+    ),
     Bad("CoboFaults.sequence", lambda: _faults().sequence(1010), TypeError, r"a list of codes or outcomes"),
     Bad("CoboFaults.sequence", lambda: _faults().sequence([]), ValueError, r"at least one outcome"),
     Bad("CoboFaults.sequence", lambda: _faults().sequence([1010, None]), TypeError, r"cannot answer with None"),
     Bad(
+        "CoboFaults.sequence",
+        lambda: _faults().sequence([1010, HUGE]),
+        ValueError,
+        rf"^{HUGE_SAYS} is not a documented",
+    ),
+    Bad(
+        "CoboFaults.sequence",
+        lambda: _faults().sequence("x" * 10**6),
+        TypeError,
+        r"^outcomes must be .*, got '.{,70}'$",
+    ),
+    Bad(
         "CoboFaults.fail_then_succeed", lambda: _faults().fail_then_succeed(1010, times=0), ValueError, r"positive int"
     ),
     Bad("CoboFaults.fail_then_succeed", lambda: _faults().fail_then_succeed("x"), TypeError, r"cannot answer with 'x'"),
+    Bad("CoboFaults.fail_then_succeed", lambda: _faults().fail_then_succeed(1010, times=1.5), ValueError, r"got 1.5$"),
+    Bad(
+        "CoboFaults.fail_then_succeed",
+        lambda: _faults().fail_then_succeed(1010, result=float("inf")),
+        ValueError,
+        r"^result is inf, which is not JSON",
+    ),
     Bad("CoboFaults.succeed", lambda: _faults().succeed(path="x"), ValueError, r"must start with '/'"),
     Bad("CoboFaults.succeed", lambda: _faults().succeed({1, 2}), TypeError, r"JSON"),
+    Bad(
+        "CoboFaults.succeed",
+        lambda: _faults().succeed(float("nan")),
+        ValueError,
+        r"^result is nan, which is not JSON \(JSON has no NaN or Infinity\)" + JSON_TYPES,
+    ),
+    Bad("CoboFaults.succeed", lambda: _faults().succeed({"k": SURROGATE}), ValueError, r"^result\['k'\] holds a lone"),
+    Bad(
+        "CoboFaults.succeed",
+        lambda: _faults().succeed(times=-HUGE),
+        ValueError,
+        r"non-negative int, got a negative int of",
+    ),
     Bad("CoboFaults.allow_host", lambda: _faults().allow_host("http://127.0.0.1"), ValueError, r"bare host names"),
     Bad("CoboFaults.allow_host", lambda: _faults().allow_host(""), ValueError, r"bare host names"),
     Bad("CoboFaults.allow_host", lambda: _faults().allow_host("api.dev.cobo.com"), ValueError, r"real Cobo host"),

@@ -60,6 +60,32 @@ def test_describe_names_the_request_without_headers() -> None:
     assert _request({"Biz-Api-Key": API_KEY}).describe() == f"GET {URL}"
 
 
+PASSWORD = "pw-" + "5ecret" * 4
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (f"https://cobo:{PASSWORD}@api.dev.cobo.com/v1/x?a=1", "https://cobo:***@api.dev.cobo.com/v1/x?a=1"),
+        (f"https://cobo:{PASSWORD}@api.dev.cobo.com:8443/v1/x", "https://cobo:***@api.dev.cobo.com:8443/v1/x"),
+        (f"http://cobo:{PASSWORD}@[::1]:8000/v1/x", "http://cobo:***@[::1]:8000/v1/x"),
+        (f"https://cobo:p@ss{PASSWORD}@api.dev.cobo.com/", "https://cobo:***@api.dev.cobo.com/"),  # an @ of its own
+        (f"https://:{PASSWORD}@api.dev.cobo.com/", "https://:***@api.dev.cobo.com/"),
+    ],
+)
+def test_a_password_in_the_url_is_masked_in_describe_and_repr(url: str, shown: str) -> None:
+    """requests keeps a URL's userinfo in the URL it sends, and messages print the URL."""
+    request = CapturedRequest("GET", url, {}, b"", transport="requests")
+    assert request.describe() == f"GET {shown}"
+    assert PASSWORD not in repr(request)
+    assert request.url == url  # the request as sent stays inspectable by the test itself
+
+
+@pytest.mark.parametrize("url", ["https://cobo@api.dev.cobo.com/v1/x", "https://api.dev.cobo.com/v1/x?user=a:b@c"])
+def test_a_url_without_a_password_is_shown_as_sent(url: str) -> None:
+    assert CapturedRequest("GET", url).describe() == f"GET {url}"
+
+
 # -- whole failing runs: nothing the terminal prints holds a secret -----------------------
 FAILING_SUITE = """
 import itertools
@@ -201,3 +227,80 @@ def _sections_showing(output: str, secret: str) -> list[str]:
         if secret in line and title not in leaking:
             leaking.append(title)
     return leaking
+
+
+# -- whole failing runs: a password in a URL is masked wherever the request is printed ------
+PASSWORD_SUITE = """
+import threading
+
+import pytest
+
+URL = "https://cobo-user:{password}@api.dev.cobo.com/v1/custody/coin_info/"
+{send}
+
+def test_unanswered(cobo_fault):
+    send()
+
+
+def test_caught_unanswered_is_reported_at_teardown(cobo_fault):
+    with pytest.raises(AssertionError):
+        send()
+
+
+def test_called_too_often(cobo_fault):
+    cobo_fault.inject(12007, expect_calls=1)
+    send()
+    send()
+
+
+LATE = threading.Event()
+THREADS = []
+
+
+def test_leaves_a_thread_behind(cobo_fault):
+    def late():
+        LATE.wait(5)
+        with pytest.raises(Exception, match="outside every test's fault window"):
+            send()
+
+    THREADS.append(threading.Thread(target=late))
+    THREADS[0].start()
+
+
+def test_the_thread_sends_after_that_test_ended():
+    LATE.set()
+    THREADS[0].join(5)
+"""
+SENDERS = {
+    "httpx": """
+import httpx
+
+
+def send():
+    with httpx.Client(trust_env=False) as client:
+        return client.get(URL)
+""",
+    "requests": """
+import requests
+
+
+def send():
+    with requests.Session() as session:
+        session.trust_env = False
+        return session.get(URL)
+""",
+}
+
+
+@pytest.mark.parametrize("transport", _transports())
+@pytest.mark.parametrize("style", [["--tb=auto", "-vv"], ["--tb=short", "-rA"]], ids=" ".join)
+def test_no_failure_output_prints_a_url_password(pytester: pytest.Pytester, transport: str, style: list[str]) -> None:
+    """Not under --tb=long: pytest itself prints the arguments of every library frame, the URL among them."""
+    pytester.makepyfile(PASSWORD_SUITE.format(password=PASSWORD, send=SENDERS[transport]))
+    result = pytester.runpytest("-p", "no:randomly", f"--cobo-transports={transport}", *style)
+    result.assert_outcomes(failed=1, passed=4, errors=2)  # two fail only at teardown
+    output = result.stdout.str() + result.stderr.str()
+    assert "cobo-errors: requests refused outside every test's fault window" in output  # the strays summary
+    assert _sections_showing(output, PASSWORD) == []
+    if transport == "requests":  # httpx moves userinfo to the (masked) Authorization header itself
+        assert "GET https://cobo-user:***@api.dev.cobo.com/v1/custody/coin_info/" in output

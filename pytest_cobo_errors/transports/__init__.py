@@ -94,17 +94,23 @@ def parse_transports(value: object) -> tuple[str, ...]:
 
     Raises ValueError naming the valid transports, or saying what to install for a missing one.
     """
-    if value is None or value in ("auto", ["auto"], ("auto",)):
+    if value is None:
         return available()
     names = value.split(",") if isinstance(value, str) else value
     if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
         raise TypeError(f"transports must be 'auto' or names from {', '.join(TRANSPORTS)}, got {value!r}")
     chosen = tuple(dict.fromkeys(n.strip() for n in names if n.strip()))
+    if chosen == ("auto",):  # spaces and stray commas are forgiven here as they are around names
+        return available()
     if "auto" in chosen:
-        raise ValueError(f"'auto' means every installed transport and stands alone; valid: {_valid()}")
+        raise ValueError(
+            f"'auto' means every installed library and stands alone; to choose libraries, name them: "
+            f"{', '.join(available() or TRANSPORTS)}"  # the installed ones, so that the advice works
+        )
     for name in chosen:
         if name not in TRANSPORTS:
-            raise ValueError(f"unknown transport {name!r}; valid: {_valid()}")
+            shown = name if len(name) <= 24 else f"{name[:20]}…"
+            raise ValueError(f"unknown transport {shown!r}; valid: {_valid()}")
         spec = TRANSPORTS[name]
         if not _installed(spec.library):
             raise ValueError(f"the {name} transport needs the {spec.library!r} library: {spec.install}")

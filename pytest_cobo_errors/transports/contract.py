@@ -97,6 +97,20 @@ class Headers(Mapping[str, str]):
 HeadersLike: TypeAlias = "Headers | Mapping[str, str] | Sequence[tuple[str, str]]"
 
 
+def _without_password(url: str, netloc: str) -> str:
+    """*url* with the password of its userinfo (``user:secret@host``) shown as ``***``.
+
+    requests keeps the userinfo in the URL it sends (httpx moves it to the Authorization header,
+    masked like the other credentials), and a test suite's messages end up in CI logs.
+    """
+    userinfo, at, _ = netloc.rpartition("@")  # the last @: a password may hold one of its own
+    user, colon, _ = userinfo.partition(":")
+    if not at or not colon:
+        return url
+    # only the authority changes: the rest of the URL is shown exactly as sent
+    return url.replace(userinfo + "@", f"{user}:***@", 1)
+
+
 @dataclass(frozen=True, eq=False, init=False)
 class CapturedRequest:
     """A request as the rules saw it, the same whatever HTTP library sent it.
@@ -105,7 +119,7 @@ class CapturedRequest:
     it; `form` is the form-encoded body as a dict (empty unless the request says
     ``application/x-www-form-urlencoded``); `params` is the query string. ``transport`` names
     the library it came through. Its ``repr`` and `describe` mask the API key and signature
-    headers, so failure messages never print credentials in full.
+    headers and a password in the URL, so failure messages never print credentials in full.
 
     A request stopped below HTTP (by the network guard, before any byte was written) may have
     no method: then only the host and port are known, and `describe` says so.
@@ -178,10 +192,10 @@ class CapturedRequest:
         return self.headers.get(name)
 
     def describe(self) -> str:
-        """``GET https://host/path?query``, for messages."""
+        """``GET https://host/path?query``, for messages; a password in the URL shows as ``user:***@``."""
         if not self.method:
             return f"a connection to {self.host}:{self.port}"
-        return f"{self.method} {self.url}"
+        return f"{self.method} {_without_password(self.url, self._parts.netloc)}"
 
     def __repr__(self) -> str:
         shown = {k: mask(k, v) for k, v in self.headers.items() if k.lower().startswith("biz-")}
@@ -215,6 +229,19 @@ class Reply:
         """The first value of header *name* (case-insensitive), or None."""
         lowered = name.lower()
         return next((v for k, v in self.headers if k.lower() == lowered), None)
+
+    def as_sent_to(self, method: str) -> Reply:
+        """This reply as HTTP lets it travel (RFC 9110 6.4.1): no body for HEAD, 1xx, 204 or 304.
+
+        A body there would be read as the start of the next response on a kept-alive connection,
+        and a client breaks in ways that look like the "dropped" network fault.
+        """
+        if method.upper() != "HEAD" and self.status >= 200 and self.status not in (204, 304):
+            return self
+        headers = self.headers
+        if self.status < 200 or self.status == 204:  # these may not even announce a length
+            headers = tuple((k, v) for k, v in headers if k.lower() != "content-length")
+        return Reply(self.status, headers, b"")
 
 
 NetworkFaultKind = Literal["connect_timeout", "read_timeout", "connect_error"]
@@ -279,7 +306,8 @@ class Handler(Protocol):
 
     def refused_by_others(self, request: CapturedRequest, their_message: str) -> Decision:
         """A request this handler deferred was refused by the other mock too: raise `CoboFaultError`
-        naming both, or return `PASS_THROUGH` if a test let its host through."""
+        naming both, return `PASS_THROUGH` if a test let its host through, or `DEFER` when no fault
+        set is active (re-raise the other mock's refusal, as it would have raised alone)."""
         ...
 
 

@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 
 _BUILDER = requests.adapters.HTTPAdapter()  # builds responses for adapters that cannot
 _REFUSED_BY_RESPONSES = "Connection refused by Responses"
-_NO_BODY = frozenset({204, 304})
 
 
 def _genuine(send: Any) -> bool:
@@ -85,7 +84,7 @@ def to_urllib3(reply: Reply, method: str) -> HTTPResponse:
     A dropped connection announces the whole body and sends only its start: urllib3 then fails
     the read exactly as it does when a real peer closes mid-body (``ChunkedEncodingError``).
     """
-    body = b"" if method == "HEAD" or reply.status in _NO_BODY or reply.status < 200 else reply.body
+    body = reply.body
     pairs = list(reply.headers)
     if reply.drop_after is not None:
         pairs = [(k, v) for k, v in pairs if k.lower() != "content-length"]
@@ -131,12 +130,15 @@ class _AskingAdapter(requests.adapters.BaseAdapter):
         if decision is DEFER:
             try:
                 return real.send(request, **kwargs)
-            except requests.exceptions.ConnectionError as refusal:
-                if not str(refusal).startswith(_REFUSED_BY_RESPONSES):
+            except requests.exceptions.ConnectionError as error:
+                if not str(error).startswith(_REFUSED_BY_RESPONSES):
                     raise
-                theirs = str(refusal).split("\n\nRequest:")[0]
+                refusal = error
             # outside the except block, so our message is not shown as raised while handling theirs
+            theirs = str(refusal).split("\n\nRequest:")[0]
             decision = self.board.refused_by_others(captured, theirs)  # raises unless allowed or answered
+            if decision is DEFER:  # no fault set is active: the user's mock refuses as it would alone
+                raise refusal
             if decision is PASS_THROUGH:  # a test allowed the host: to the network, past the user's mock
                 return _genuine_send()(self._http_adapter(), request, **kwargs)  # type: ignore[no-any-return]
         return self._answer(decision, captured, request, kwargs)

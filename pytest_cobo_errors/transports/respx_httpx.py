@@ -9,6 +9,7 @@ offered to those routers here, in their order; if none answers, one message name
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, cast
 
@@ -52,15 +53,58 @@ class _DroppingStream(httpx.SyncByteStream, httpx.AsyncByteStream):
 
 
 def to_httpx(reply: Reply, request: httpx.Request) -> httpx.Response:
+    # as bytes: httpx encodes str header values as ASCII, but HTTP sends latin-1 (RFC 9110 5.5)
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers]
     if reply.drop_after is None:
-        return httpx.Response(reply.status, headers=list(reply.headers), content=reply.body, request=request)
-    headers = [*reply.headers, ("Content-Length", str(len(reply.body)))]
+        return httpx.Response(reply.status, headers=headers, content=reply.body, request=request)
+    headers.append((b"Content-Length", str(len(reply.body)).encode()))
     stream = _DroppingStream(reply.body[: reply.drop_after])
     return httpx.Response(reply.status, headers=headers, stream=stream, request=request)
 
 
 def _capture(request: httpx.Request) -> CapturedRequest:
     return CapturedRequest(request.method, str(request.url), list(request.headers.multi_items()), request.content)
+
+
+class _Patch:
+    """One of the patches respx's httpcore mocker applies, applied with a plain ``setattr``.
+
+    respx applies each with ``mock.patch(spec=True)``, which resolves the dotted target by
+    importing and inspects the original's signature every time: about half a millisecond for the
+    six targets, on every test, and a name left in the interpreter's type cache each time. The
+    replacement is respx's own (``Mocker.mock``), built once; respx stops it like its own patches.
+    """
+
+    __slots__ = ("local", "name", "original", "owner", "replacement")
+
+    def __init__(self, owner: type, name: str, replacement: Any) -> None:
+        self.owner, self.name, self.replacement = owner, name, replacement
+        self.original = getattr(owner, name)
+        self.local = name in vars(owner)  # an inherited method is removed again, not set on the subclass
+
+    def start(self) -> None:
+        setattr(self.owner, self.name, self.replacement)
+
+    def stop(self) -> None:
+        if self.local:
+            setattr(self.owner, self.name, self.original)
+        else:
+            delattr(self.owner, self.name)
+
+
+_PATCHES: list[_Patch] = []
+
+
+def _patches(mocker: Any) -> list[_Patch]:
+    if not _PATCHES:
+        for target in mocker.targets:
+            module, _, name = target.rpartition(".")
+            owner = getattr(importlib.import_module(module), name)
+            for method in mocker.target_methods:
+                original = getattr(owner, method, None)
+                if original is not None:  # respx skips a target without the method the same way
+                    _PATCHES.append(_Patch(owner, method, mocker.mock(original)))
+    return _PATCHES
 
 
 class _FirstRouter(respx.MockRouter):
@@ -71,10 +115,15 @@ class _FirstRouter(respx.MockRouter):
         self.board: Handler | None = None
 
     def start(self) -> None:
-        super().start()
-        routers: list[Any] = cast(Any, self.Mocker).routers
-        routers.remove(self)
-        routers.insert(0, self)  # ahead of routers the user started earlier, too
+        # respx's Router.start, with the patching done by _Patch: snapshot, register, patch
+        self.snapshot()
+        mocker: Any = respx.mocks.HTTPCoreMocker
+        self.Mocker = mocker
+        mocker.routers.insert(0, self)  # ahead of routers the user started earlier, too
+        if not mocker._patches:  # else a user's router patched already: respx shares one set
+            for patch in _patches(mocker):
+                patch.start()
+                mocker._patches.append(patch)
 
     def _others(self) -> list[Any]:
         return [router for router in cast(Any, self.Mocker).routers if router is not self]
@@ -95,21 +144,28 @@ class _FirstRouter(respx.MockRouter):
         assert isinstance(decision, Reply)
         return to_httpx(decision, request)
 
+    def _after_refusals(self, captured: CapturedRequest, refusals: list[AllMockedAssertionError]) -> Decision:
+        __tracebackhide__ = True  # failures show the user's frames, not the plugin's
+        assert self.board is not None
+        decision = self.board.refused_by_others(captured, "; ".join(map(str, refusals)))
+        if decision is DEFER:  # no fault set is active: the user's router refuses as it would alone
+            raise refusals[-1]
+        return decision
+
     def handler(self, request: httpx.Request) -> httpx.Response:
         __tracebackhide__ = True  # failures show the user's frames, not the plugin's
         others = self._others()
         captured, decision = self._decide(request, others)
         if decision is DEFER:
-            refusals = []
+            refusals: list[AllMockedAssertionError] = []
             for router in others:
                 try:
                     response: httpx.Response = router.handler(request)
                 except AllMockedAssertionError as refusal:
-                    refusals.append(str(refusal))
+                    refusals.append(refusal)
                 else:
                     return response
-            assert self.board is not None
-            decision = self.board.refused_by_others(captured, "; ".join(refusals))
+            decision = self._after_refusals(captured, refusals)
         return self._respond(decision, request)
 
     async def async_handler(self, request: httpx.Request) -> httpx.Response:
@@ -117,16 +173,15 @@ class _FirstRouter(respx.MockRouter):
         others = self._others()
         captured, decision = self._decide(request, others)
         if decision is DEFER:
-            refusals = []
+            refusals: list[AllMockedAssertionError] = []
             for router in others:
                 try:
                     response: httpx.Response = await router.async_handler(request)
                 except AllMockedAssertionError as refusal:
-                    refusals.append(str(refusal))
+                    refusals.append(refusal)
                 else:
                     return response
-            assert self.board is not None
-            decision = self.board.refused_by_others(captured, "; ".join(refusals))
+            decision = self._after_refusals(captured, refusals)
         return self._respond(decision, request)
 
 

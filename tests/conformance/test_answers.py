@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_cobo_errors import CoboFaults, SequenceExhaustedError, dropped_connection, success
+from pytest_cobo_errors import CoboFaults, SequenceExhaustedError, dropped_connection, gateway, respond, success
 
 from .conftest import COIN_INFO, DEV, WITHDRAW, Client
 
@@ -71,3 +71,32 @@ def test_a_dropped_body_arrives_in_part_before_the_connection_breaks(cobo_fault:
     sent = rule.calls[0].reply.body[:20]  # type: ignore[union-attr]
     assert received  # part of the body arrived ...
     assert sent.startswith(received)  # ... and no more than was sent (urllib3 drops a short last chunk)
+
+
+@pytest.mark.parametrize(
+    ("method", "outcome", "status"),
+    [
+        ("HEAD", 12007, 400),
+        ("GET", respond(204, body=b'{"success": true}'), 204),
+        ("GET", gateway(304, body="html"), 304),
+        ("GET", respond(103, body=b"early hints"), 103),
+    ],
+    ids=["HEAD", "204", "304", "1xx"],
+)
+def test_an_answer_http_forbids_a_body_for_arrives_without_one(
+    cobo_fault: CoboFaults, client: Client, method: str, outcome: object, status: int
+) -> None:
+    # RFC 9110: no body for HEAD, 1xx, 204 or 304; a client that got one would read it as the next response
+    cobo_fault.inject(outcome, method=method, path=COIN_INFO)  # type: ignore[arg-type]
+    answer = client.send(method, DEV + COIN_INFO)
+    assert (answer.status, answer.content) == (status, b"")
+
+
+@pytest.mark.parametrize("value", ["café", "naïve \xa0 ÿ", "\x80obs-text\xff"])
+def test_a_latin_1_header_value_arrives_as_declared(cobo_fault: CoboFaults, client: Client, value: str) -> None:
+    # HTTP sends header values as latin-1 bytes (RFC 9110 5.5); httpx would encode a str as ASCII
+    cobo_fault.inject(12007, headers={"X-Note": value}, path=COIN_INFO, times=1)
+    cobo_fault.status(503, body="empty", headers={"X-Note": value}, path=COIN_INFO)
+    answered, page = client.get(DEV + COIN_INFO), client.get(DEV + COIN_INFO)
+    assert (answered.status, answered.headers["X-Note"]) == (400, value)
+    assert (page.status, page.content, page.headers["X-Note"]) == (503, b"", value)
