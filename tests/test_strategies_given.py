@@ -92,9 +92,10 @@ def test_given_with_cobo_faults_per_example_fires_no_health_check_and_leaks_noth
     pytester: pytest.Pytester,
 ) -> None:
     pytester.makepyfile(PATTERN)
-    # every warning is an error, except pytest-asyncio's request (when installed) to choose a loop scope
+    # every warning is an error, except pytest-asyncio's request (when installed) to choose a loop
+    # scope; -W takes the message literally, where the ini's filterwarnings takes a regex
     asyncio_scope = (
-        "ignore:The configuration option .asyncio_default_fixture_loop_scope. is unset:pytest.PytestDeprecationWarning"
+        'ignore:The configuration option "asyncio_default_fixture_loop_scope" is unset:pytest.PytestDeprecationWarning'
     )
     result = pytester.runpytest("-p", "no:randomly", "-W", "error", "-W", asyncio_scope, "--hypothesis-show-statistics")
     result.assert_outcomes(passed=4)
