@@ -11,6 +11,9 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
+# no short summary, whose lines quote the message again as far as the terminal is wide
+ONE_REPORT = ("-rN",)
+
 DECLARES = """
 import pytest
 
@@ -56,7 +59,7 @@ def test_a_test_that_does_not_pass_is_not_charged_with_unused_rules(pytester: py
 
 def test_a_passing_test_is_charged_with_its_unused_rule_once(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(DECLARES + "\n\ndef test_it(declared):\n    pass\n")
-    result = pytester.runpytest()
+    result = pytester.runpytest(*ONE_REPORT)
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*ERROR at teardown of test_it*", "*faults were not used as declared:*"])
     assert result.stdout.str().count("was never called (pass optional=True if that is fine)") == 1
@@ -97,9 +100,9 @@ class TestWithdraw(unittest.TestCase):
 
 def test_unittest_outcomes_get_the_same_verdicts(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(UNITTEST)
-    result = pytester.runpytest()
+    result = pytester.runpytest(*ONE_REPORT)
     result.assert_outcomes(passed=1, failed=1, skipped=1, xfailed=1, errors=1)
-    result.stdout.fnmatch_lines(["ERROR *test_passing_without_the_request*"])
+    result.stdout.fnmatch_lines(["*ERROR at teardown of TestWithdraw.test_passing_without_the_request*"])
     assert result.stdout.str().count("was never called") == 1
 
 
@@ -186,6 +189,6 @@ def test_an_unmatched_request_the_client_swallowed_fails_a_passing_test_once(pyt
                 pass
         """
     )
-    result = pytester.runpytest()
+    result = pytester.runpytest(*ONE_REPORT)
     result.assert_outcomes(passed=1, errors=1)
     assert result.stdout.str().count("request answered by no rule: GET https://api.dev.cobo.com") == 1
