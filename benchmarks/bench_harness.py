@@ -48,10 +48,12 @@ def pytest_collection_finish(session):
 
 def pytest_runtest_logstart(nodeid, location):
     _marks.setdefault("run_start", time.perf_counter())
+    _marks.setdefault("run_start_cpu", time.process_time())
 
 
 def pytest_runtest_logfinish(nodeid, location):
     _marks["run_end"] = time.perf_counter()
+    _marks["run_end_cpu"] = time.process_time()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -71,6 +73,7 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_unconfigure(config):
+    _marks["cpu"] = time.process_time()  # the whole process's CPU time, start-up included
     out = os.environ.get("BENCH_TIMER_OUT")
     if out:
         with open(out, "w") as f:
@@ -144,6 +147,10 @@ class Measured:
             return sample.wall
         if what == "run":
             return sample.phase("run_start", "run_end")
+        if what == "run_cpu":  # CPU time: what another process on a shared machine takes is not counted
+            return sample.phase("run_start_cpu", "run_end_cpu")
+        if what == "cpu":
+            return float(sample.marks["cpu"])
         if what == "collect":
             return sample.phase("collect_start", "collect_end")
         if what == "calls":

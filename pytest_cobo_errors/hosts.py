@@ -6,6 +6,7 @@ Every other module asks `is_cobo_host` and `is_loopback` rather than keeping its
 from __future__ import annotations
 
 import contextlib
+import functools
 import ipaddress
 import re
 import socket
@@ -57,6 +58,11 @@ def normalise_host(host: str | bytes | bytearray | memoryview | None) -> str:
     if host is None:
         return ""
     raw = bytes(host).decode("ascii", "replace") if isinstance(host, (bytes, bytearray, memoryview)) else str(host)
+    return _normalised(raw)
+
+
+@functools.lru_cache(maxsize=1024)  # asked for every request and socket event, of a handful of names
+def _normalised(raw: str) -> str:
     text = raw.strip().strip("[]")
     if not text.isascii():
         with contextlib.suppress(UnicodeError):  # not a name the resolver could look up either
@@ -86,7 +92,11 @@ def is_cobo_host(host: str | bytes | bytearray | None) -> bool:
 
 def is_loopback(host: str | bytes | None) -> bool:
     """Whether *host* names this machine (``localhost``, ``127.0.0.0/8``, ``::1``): never guarded."""
-    name = normalise_host(host)
+    return _is_loopback_name(normalise_host(host))
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_loopback_name(name: str) -> bool:
     if name in _LOOPBACK_NAMES or name.endswith(".localhost"):
         return True
     try:
@@ -132,6 +142,11 @@ def _host_of(text: str) -> str | None:
 
 def guarded_hosts(bases: Iterable[BaseUrl]) -> frozenset[str]:
     """The Cobo hosts plus the non-loopback hosts of *bases*: what the network guard keeps off the wire."""
+    return _guarded(tuple(bases))
+
+
+@functools.lru_cache(maxsize=64)  # recomputed at every window's open and close, of the same few bases
+def _guarded(bases: tuple[BaseUrl, ...]) -> frozenset[str]:
     return COBO_HOSTS | {base.host for base in bases if not is_loopback(base.host)}
 
 
@@ -162,12 +177,14 @@ class BaseUrl:
 
     def relative_path(self, request: CapturedRequest) -> str | None:
         """The request's path below this base, or None if the request is elsewhere."""
-        if not self.same_origin(request):
-            return None
+        return self.path_below(request.path) if self.same_origin(request) else None
+
+    def path_below(self, path: str) -> str | None:
+        """*path* relative to this base's path prefix, or None if it is not below it."""
         if not self.path:
-            return request.path
-        if request.path == self.path or request.path.startswith(self.path + "/"):
-            return request.path[len(self.path) :] or "/"
+            return path
+        if path == self.path or path.startswith(self.path + "/"):
+            return path[len(self.path) :] or "/"
         return None
 
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pytest_cobo_errors.catalog import clipped, count_text, shown
-from pytest_cobo_errors.hosts import BaseUrl, CapturedRequest, describe_bases, glob_to_regex
+from pytest_cobo_errors.hosts import BaseUrl, CapturedRequest, describe_bases, glob_to_regex, normalise_host
 from pytest_cobo_errors.outcomes import NetworkFault, Outcome, Reply
 
 __all__ = [
@@ -122,6 +122,10 @@ class FaultRule:
         self.counts = counts
         self._ends = tuple(itertools.accumulate(counts))  # the call index at which each step ends
         self.base_urls = tuple(base_urls)
+        # every request asks every rule: one lookup by origin instead of a comparison per base
+        self._by_origin: dict[tuple[str, str, int], list[BaseUrl]] = {}
+        for base in self.base_urls:
+            self._by_origin.setdefault((base.scheme, base.host, base.port), []).append(base)
         self.method = method
         self.path = path
         self._path_regex = glob_to_regex(path) if isinstance(path, str) and "*" in path else None
@@ -148,7 +152,8 @@ class FaultRule:
         """Why this rule does not apply to *request*, or None if it does."""
         if self.method is not None and request.method != self.method:
             return f"method {request.method} is not {self.method}"
-        relative = [p for p in (base.relative_path(request) for base in self.base_urls) if p is not None]
+        bases = self._by_origin.get((request.scheme, normalise_host(request.host), request.port), ())
+        relative = [p for p in (base.path_below(request.path) for base in bases) if p is not None]
         if not relative:
             return f"{request.scheme}://{request.host}:{request.port} is not under {self._bases()}"
         if self.path is None:

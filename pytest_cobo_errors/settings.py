@@ -56,7 +56,8 @@ def add_options(parser: pytest.Parser) -> None:
 
 
 # ASCII digits only, no exponent, no underscores: float() alone would take '５０', '1_0' and '1e1'
-_PERCENT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*%?")
+# (a string, compiled on first use: this module loads into every pytest run)
+_PERCENT = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*%?"
 
 
 def _left_out(name: str) -> str:
@@ -118,7 +119,7 @@ def read_settings(config: pytest.Config) -> Settings:
     if fail_under_text not in (None, ""):
         text = str(fail_under_text).strip()
         # + 0.0: '-0' is 0, not a -0.0 that reports as "required: -0%"
-        fail_under = float(text.rstrip("%")) + 0.0 if _PERCENT.fullmatch(text) else -1.0
+        fail_under = float(text.rstrip("%")) + 0.0 if re.fullmatch(_PERCENT, text) else -1.0
         if not 0 <= fail_under <= 100:
             from pytest_cobo_errors.selection import shown
 

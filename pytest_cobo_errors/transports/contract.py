@@ -131,6 +131,7 @@ class CapturedRequest:
     content: bytes
     transport: str
     _parts: Any = field(repr=False)
+    _origin: tuple[str, int] | None = field(repr=False, compare=False)  # scheme and port, once parsed
 
     def __init__(
         self,
@@ -147,6 +148,7 @@ class CapturedRequest:
         set_(self, "content", content)
         set_(self, "transport", transport)
         set_(self, "_parts", urlsplit(url))
+        set_(self, "_origin", None)
 
     @property
     def scheme(self) -> str:
@@ -159,7 +161,12 @@ class CapturedRequest:
 
     @property
     def port(self) -> int:
-        return int(self._parts.port or _DEFAULT_PORTS.get(self.scheme, 0))
+        # parsed once: every rule asks, for every base URL it has (a bad port raises every time)
+        origin = self._origin
+        if origin is None:
+            origin = (self.scheme, int(self._parts.port or _DEFAULT_PORTS.get(self.scheme, 0)))
+            object.__setattr__(self, "_origin", origin)
+        return origin[1]
 
     @property
     def path(self) -> str:

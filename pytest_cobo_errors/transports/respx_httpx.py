@@ -10,6 +10,7 @@ offered to those routers here, in their order; if none answers, one message name
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, cast
 
@@ -95,15 +96,25 @@ class _Patch:
 _PATCHES: list[_Patch] = []
 
 
+def _targets(mocker: Any) -> list[type]:
+    return [getattr(sys.modules[m] if m in sys.modules else importlib.import_module(m), n)
+            for m, _, n in (t.rpartition(".") for t in mocker.targets)]  # fmt: skip
+
+
+_BUILT_FOR: list[object] = [None]  # the httpcore module the patches were built for
+
+
 def _patches(mocker: Any) -> list[_Patch]:
-    if not _PATCHES:
-        for target in mocker.targets:
-            module, _, name = target.rpartition(".")
-            owner = getattr(importlib.import_module(module), name)
-            for method in mocker.target_methods:
-                original = getattr(owner, method, None)
-                if original is not None:  # respx skips a target without the method the same way
-                    _PATCHES.append(_Patch(owner, method, mocker.mock(original)))
+    # built again if httpcore was imported afresh since (pytester's in-process runs unload modules)
+    if not _PATCHES or sys.modules.get("httpcore") is not _BUILT_FOR[0]:
+        owners = _targets(mocker)
+        _BUILT_FOR[0] = sys.modules.get("httpcore")
+        _PATCHES[:] = [
+            _Patch(owner, method, mocker.mock(getattr(owner, method)))
+            for owner in owners
+            for method in mocker.target_methods
+            if getattr(owner, method, None) is not None  # respx skips a target without the method alike
+        ]
     return _PATCHES
 
 
@@ -115,8 +126,8 @@ class _FirstRouter(respx.MockRouter):
         self.board: Handler | None = None
 
     def start(self) -> None:
-        # respx's Router.start, with the patching done by _Patch: snapshot, register, patch
-        self.snapshot()
+        # respx's Router.start, less the snapshot (a CallList is a NonCallableMock, costly to build,
+        # and this router keeps no routes and records no calls), with the patching done by _Patch
         mocker: Any = respx.mocks.HTTPCoreMocker
         self.Mocker = mocker
         mocker.routers.insert(0, self)  # ahead of routers the user started earlier, too
@@ -201,8 +212,10 @@ class RespxHttpxTransport:
     def stop(self) -> None:
         router = _ROUTER
         if router is not None:
-            router.stop(clear=True, reset=True, quiet=True)  # rollback drops the snapshot start() took
             router.board = None
+            mocker: Any = respx.mocks.HTTPCoreMocker
+            mocker.unregister(router)
+            mocker.stop()  # unpatches unless a user's router still needs the patches
 
 
 def make() -> RespxHttpxTransport:
