@@ -7,12 +7,9 @@ decorator got ``expect=``, what the code under test must do for that error.
 
 from __future__ import annotations
 
-import inspect
-import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from types import FrameType
 from typing import Any, TypeVar, overload
 
 import pytest
@@ -219,14 +216,28 @@ def build_cases(
     return [c for c in cases if c is not None]
 
 
-def _refuse_unittest(target: object, *, method: bool) -> None:
-    """Raise if *target* is a unittest.TestCase: pytest runs its methods the unittest way, once each
-    and without parameters, so a parametrized one would run with no case (or fail on a missing argument)."""
-    unittest = sys.modules.get("unittest")  # not imported: then no class can be a TestCase
-    if unittest is None or not (isinstance(target, type) and issubclass(target, unittest.TestCase)):
-        return
-    name = target.__qualname__
-    where = f"a method of {name}" if method else name
+def _carries_cases(obj: object) -> bool:
+    """Whether *obj* was decorated with `cobo_error_cases` (a parametrize mark over its cases)."""
+    marks = getattr(obj, "pytestmark", ())
+    return any(
+        mark.name == "parametrize" and len(mark.args) > 1 and any(isinstance(v, CoboErrorCase) for v in mark.args[1])
+        for mark in (marks if isinstance(marks, list) else [marks])
+        if isinstance(mark, pytest.Mark)
+    )
+
+
+def refuse_on_unittest(cls: type) -> None:
+    """Raise TypeError if unittest.TestCase *cls*, or one of its methods, carries `cobo_error_cases`:
+    pytest runs TestCase methods the unittest way, once each and without parameters, so the test
+    would run once with no case (or fail on the missing argument)."""
+    if _carries_cases(cls):
+        where = cls.__qualname__
+    else:
+        method = next((name for name, value in vars(cls).items() if _carries_cases(value)), None)
+        if method is None:
+            return
+        where = f"{cls.__qualname__}.{method}"
+    name = cls.__qualname__
     raise TypeError(
         f"@cobo_error_cases on {where}, a unittest.TestCase: pytest does not parametrize "
         "unittest.TestCase methods, so the test would run once with no case. Drop the TestCase base "
@@ -234,36 +245,6 @@ def _refuse_unittest(target: object, *, method: bool) -> None:
         "in the method: for case in build_cases(codes=[...]): with self.subTest(case.id), cobo_faults() as "
         "faults: faults.inject(case); ... (from pytest_cobo_errors.cases import build_cases)"
     )
-
-
-class _CasesMark(pytest.MarkDecorator):
-    """The parametrize mark ``@cobo_error_cases(...)`` returns: applied to a unittest.TestCase class, it
-    refuses at once rather than be ignored."""
-
-    def __call__(self, *args: object, **kwargs: object) -> Any:
-        if len(args) == 1 and not kwargs:
-            _refuse_unittest(args[0], method=False)
-        return super().__call__(*args, **kwargs)
-
-
-class _TestCaseCheck:
-    """Left in a class body by `cobo_error_cases`, which cannot see the class's bases yet: once the class
-    exists, it removes itself and refuses the class if it is a unittest.TestCase."""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        delattr(owner, name)
-        _refuse_unittest(owner, method=True)
-
-
-_CHECK_NAME = "_cobo_error_cases_testcase_check"
-
-
-def _class_body(frame: FrameType | None) -> dict[str, Any] | None:
-    """The namespace of the class body *frame* runs, or None if it runs a module or a function."""
-    if frame is None or frame.f_code.co_flags & inspect.CO_OPTIMIZED or frame.f_locals is frame.f_globals:
-        return None
-    namespace = frame.f_locals
-    return namespace if "__qualname__" in namespace and "__module__" in namespace else None
 
 
 @overload
@@ -301,19 +282,14 @@ def cobo_error_cases(
     cases, ``argname="case"``, and ``expect={"12007": InsufficientFunds, "*": ApiError}`` to
     state what the code under test must do per code. ``--cobo-codes`` deselects cases.
 
-    pytest never parametrizes a ``unittest.TestCase`` or its methods, so decorating one raises
-    TypeError as soon as the class is defined; loop over `build_cases` with ``subTest`` there.
+    pytest never parametrizes a ``unittest.TestCase`` or its methods, so collecting a decorated
+    one is an error (a TypeError saying so); loop over `build_cases` with ``subTest`` there.
     """
     if not isinstance(argname, str) or not argname.isidentifier():
         raise ValueError(f"argname must be a Python identifier, got {argname!r}")
     cases = build_cases(family=family, codes=codes, exclude=exclude, statuses=statuses, expect=expect)
     # plain values, no per-case marks: the plugin finds cases by type, and marks cost collection time
-    parametrize = pytest.mark.parametrize(argname, cases, ids=[case.id for case in cases])
-    mark = _CasesMark.__new__(_CasesMark)  # the same mark, built without pytest's private constructor flag
-    mark.mark = parametrize.mark
-    namespace = _class_body(sys._getframe(1))
-    if namespace is not None:  # decorating a method: its class, maybe a TestCase, does not exist yet
-        namespace.setdefault(_CHECK_NAME, _TestCaseCheck())
+    mark = pytest.mark.parametrize(argname, cases, ids=[case.id for case in cases])
     if func is None:
         return mark
     if callable(func):

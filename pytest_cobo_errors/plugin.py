@@ -147,6 +147,14 @@ def _case_entries(item: pytest.Item) -> list[ErrorCode | HttpStatus]:
     return [value.entry for value in callspec.params.values() if isinstance(value, cases.CoboErrorCase)]
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest's unittest plugin collects the class its own way
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> None:
+    unittest = sys.modules.get("unittest")
+    cases = sys.modules.get("pytest_cobo_errors.cases")  # not imported: no test uses the decorator
+    if cases is not None and unittest is not None and isinstance(obj, type) and issubclass(obj, unittest.TestCase):
+        cases.refuse_on_unittest(obj)  # a collection error of the module, naming what to do instead
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     settings = config.stash[SETTINGS]
     guard_now = False
