@@ -51,9 +51,30 @@ def pytest_runtest_logstart(nodeid, location):
     _marks.setdefault("run_start_cpu", time.process_time())
 
 
+_MEMORY_AT = int(os.environ.get("BENCH_MEMORY_AT", "0"))  # bench_memory: sample after this many tests
+_finished = [0]
+
+
+def _memory(prefix):
+    import gc, sys
+
+    gc.collect()
+    _marks[prefix + "_blocks"] = sys.getallocatedblocks()
+    _marks[prefix + "_objects"] = len(gc.get_objects())
+    _marks[prefix + "_tests"] = _finished[0]
+
+
 def pytest_runtest_logfinish(nodeid, location):
     _marks["run_end"] = time.perf_counter()
     _marks["run_end_cpu"] = time.process_time()
+    _finished[0] += 1
+    if _finished[0] == _MEMORY_AT:
+        _memory("early")
+
+
+def pytest_sessionfinish(session):
+    if _MEMORY_AT:
+        _memory("late")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -151,6 +172,9 @@ class Measured:
             return sample.phase("run_start_cpu", "run_end_cpu")
         if what == "cpu":
             return float(sample.marks["cpu"])
+        if what in ("blocks", "objects"):  # retained per test between the early and the late sample
+            m = sample.marks
+            return (m[f"late_{what}"] - m[f"early_{what}"]) / (m["late_tests"] - m["early_tests"])
         if what == "collect":
             return sample.phase("collect_start", "collect_end")
         if what == "calls":
