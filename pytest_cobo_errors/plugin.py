@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Generator, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 SETTINGS = pytest.StashKey[Settings]()
 COVERAGE: pytest.StashKey[ErrorCoverage] = pytest.StashKey()
 CALL_VERDICTS = pytest.StashKey["_CallVerdicts"]()
-CALL_PASSED = pytest.StashKey[bool]()
+CALL_OUTCOME = pytest.StashKey[Literal["", "passed", "failed"]]()
 STRAYS = pytest.StashKey[list[str]]()
 _SWITCHBOARD = "pytest_cobo_errors.switchboard"
 
@@ -43,7 +43,12 @@ class _CallVerdicts:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         if report.when == "call":
-            item.stash[CALL_PASSED] = report.passed and not hasattr(report, "wasxfail")
+            # Sticky: a failed subtest (pytest's subtests, unittest's subTest) makes a call report of
+            # its own before the test's, which pytest turns into a failure only later.
+            if not report.passed or hasattr(report, "wasxfail"):
+                item.stash[CALL_OUTCOME] = "failed"
+            elif item.stash.get(CALL_OUTCOME, "") != "failed":
+                item.stash[CALL_OUTCOME] = "passed"
         return report
 
 
@@ -262,7 +267,7 @@ def cobo_fault(request: pytest.FixtureRequest) -> Iterator[CoboFaults]:
     if config.stash.get(CALL_VERDICTS, None) is None:
         config.stash[CALL_VERDICTS] = _CallVerdicts()
         config.pluginmanager.register(config.stash[CALL_VERDICTS], "cobo-errors-call-verdicts")
-    request.node.stash[CALL_PASSED] = False  # a rerun's earlier attempt must not speak for this one
+    request.node.stash[CALL_OUTCOME] = ""  # a rerun's earlier attempt must not speak for this one
     settings = config.stash[SETTINGS]
     marker = request.node.get_closest_marker(TRANSPORTS_MARKER)
     try:
@@ -282,7 +287,7 @@ def cobo_fault(request: pytest.FixtureRequest) -> Iterator[CoboFaults]:
         yield faults
     finally:
         faults.stop()
-    if not request.node.stash[CALL_PASSED]:
+    if request.node.stash[CALL_OUTCOME] != "passed":
         return
     problems = faults.problems()
     if problems:

@@ -268,15 +268,21 @@ class Switchboard:
             return True
         return any(base.same_origin(request) for w in windows for base in w.faults.base_urls)
 
+    @staticmethod
+    def _allowed(request: CapturedRequest, windows: list[Window]) -> bool:
+        """Whether a test let *request*'s host through (in any spelling: ``0x7f000001`` is 127.0.0.1)."""
+        host = hosts.normalise_host(request.host)
+        return any(host in w.faults.allowed_hosts for w in windows)
+
     def __call__(self, request: CapturedRequest, *, others_may_answer: bool = False) -> Decision:
         __tracebackhide__ = True  # failures show the user's frames, not the plugin's
         with self.lock:
             owner = self._owner()
             if not isinstance(owner, Window):
-                if others_may_answer:
-                    return DEFER  # the user's own mock decides, as if nothing of ours were patched
                 if not self._protected(request, []):
-                    return PASS_THROUGH  # not ours to police outside a window, as if nothing were patched
+                    # not ours to police outside a window: as if nothing of ours were patched
+                    return DEFER if others_may_answer else PASS_THROUGH
+                # a stray to a Cobo host is refused and listed, never handed to the next test's mocks
                 why = owner.why if owner is not None else "no fault set was active"
                 return NetworkFault("connect_error", detail=self._stray(request, why))
             windows = list(owner.chain())
@@ -289,7 +295,7 @@ class Switchboard:
             if not self._protected(request, windows):
                 if others_may_answer:
                     return DEFER
-                if any(request.host in w.faults.allowed_hosts for w in windows):
+                if self._allowed(request, windows):
                     return PASS_THROUGH
             elif request.host in self._live:
                 return PASS_THROUGH
@@ -329,7 +335,7 @@ class Switchboard:
             windows = list(owner.chain()) if owner is not None else []
             if not any(request.transport in w.faults.transport_names for w in windows):
                 return DEFER  # no active set chose this library: their refusal stands, as if we were not there
-            if any(request.host in w.faults.allowed_hosts for w in windows):
+            if self._allowed(request, windows):
                 return PASS_THROUGH
             reply, declined = self._ask(request, windows)  # a rule may have been declared meanwhile
             if reply is not None:

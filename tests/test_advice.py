@@ -88,6 +88,8 @@ REFUSED = {
     "custom-base-other-prefix": Refused("http://127.0.0.1:8000/v1/org_info/", [CUSTOM_BASE]),
     "cobo-host-beside-custom-base": Refused(f"{COBO}/v1/custody/org_info/", [CUSTOM_BASE]),
     "not-a-cobo-host": Refused("{loopback}/v1/price?coin=BTC", suggested=("succeed", "allow_host")),
+    # the suggestion names the address; the request spells it another way the resolver accepts
+    "not-a-cobo-host-in-hex": Refused("http://0x7f000001:{port}/v1/price", suggested=("succeed", "allow_host")),
 }
 
 
@@ -96,7 +98,7 @@ REFUSED = {
 def test_every_suggestion_in_a_refusal_answers_the_request(
     client: Client, refused: Refused, loopback: Listener, socket_watch: Any
 ) -> None:
-    url = refused.url.format(loopback=loopback.url)
+    url = refused.url.format(loopback=loopback.url, port=loopback.port)
     suggestions = _suggestions(_refusal(client, url, refused.base_urls))
     assert [line.split("(")[0] for line in suggestions] == [f"cobo_fault.{name}" for name in refused.suggested]
     for line in suggestions:

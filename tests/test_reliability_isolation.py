@@ -359,3 +359,30 @@ def test_cobo_fault_and_respx_mock_share_a_test_in_either_fixture_order(pytester
     pytester.makepyfile(RESPX_ALONGSIDE)
     result = pytester.runpytest("-p", "no:randomly", "--cobo-transports=httpx")
     result.assert_outcomes(passed=2)
+
+
+def test_a_patch_of_httpcore_made_between_sets_is_called_through_and_then_restored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The httpx transport patches over whatever httpcore has when a set starts, as mock.patch
+    would: another tool's patch made after an earlier set is what a let-through request reaches,
+    and what is there again once the set stops."""
+    import httpcore
+
+    real = httpcore.ConnectionPool.handle_request
+    with cobo_faults(transports="httpx") as earlier:
+        earlier.inject(1000, optional=True)
+
+    def theirs(self: object, request: object) -> object:
+        raise httpcore.ConnectError("their pool")
+
+    monkeypatch.setattr(httpcore.ConnectionPool, "handle_request", theirs)
+    with cobo_faults(transports="httpx") as faults:
+        faults.allow_host("127.0.0.1")
+        with pytest.raises(httpx.ConnectError, match="their pool"):
+            httpx.get("http://127.0.0.1:9/")
+    assert httpcore.ConnectionPool.handle_request is theirs
+    monkeypatch.undo()
+    with cobo_faults(transports="httpx") as later:
+        later.inject(1000, optional=True)
+    assert httpcore.ConnectionPool.handle_request is real

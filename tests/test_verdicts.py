@@ -192,3 +192,40 @@ def test_an_unmatched_request_the_client_swallowed_fails_a_passing_test_once(pyt
     result = pytester.runpytest(*ONE_REPORT)
     result.assert_outcomes(passed=1, errors=1)
     assert result.stdout.str().count("request answered by no rule: GET https://api.dev.cobo.com") == 1
+
+
+SUBTESTS = {
+    "unittest subTest": """
+import unittest
+
+import pytest
+
+
+class TestWithdraw(unittest.TestCase):
+    @pytest.fixture(autouse=True)
+    def _faults(self, cobo_fault):
+        cobo_fault.inject(12007, path="/v1/custody/new_withdraw_request/")
+
+    def test_cases(self):
+        for amount in (1, 2):
+            with self.subTest(amount=amount):
+                self.assertEqual(amount, 1)
+""",
+    "pytest subtests": """
+def test_cases(cobo_fault, subtests):
+    cobo_fault.inject(12007, path="/v1/custody/new_withdraw_request/")
+    for amount in (1, 2):
+        with subtests.test(amount=amount):
+            assert amount == 1
+""",
+}
+
+
+@pytest.mark.parametrize("style", sorted(SUBTESTS))
+def test_a_failed_subtest_is_a_failure_not_an_unused_rule(pytester: pytest.Pytester, style: str) -> None:
+    if style == "pytest subtests" and int(pytest.__version__.split(".")[0]) < 9:
+        pytest.skip("pytest's own subtests fixture arrived in pytest 9")
+    pytester.makepyfile(SUBTESTS[style])
+    result = pytester.runpytest(*ONE_REPORT)
+    assert result.parseoutcomes().get("failed", 0) >= 1
+    result.stdout.no_fnmatch_line("*never called*")

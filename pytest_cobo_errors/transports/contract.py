@@ -248,7 +248,8 @@ class Reply:
         headers = self.headers
         if self.status < 200 or self.status == 204:  # these may not even announce a length
             headers = tuple((k, v) for k, v in headers if k.lower() != "content-length")
-        return Reply(self.status, headers, b"")
+        # a dropped connection stays dropped: it breaks before the (now empty) body is complete
+        return Reply(self.status, headers, b"", None if self.drop_after is None else 0)
 
 
 NetworkFaultKind = Literal["connect_timeout", "read_timeout", "connect_error"]

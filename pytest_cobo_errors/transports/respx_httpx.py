@@ -105,8 +105,13 @@ _BUILT_FOR: list[object] = [None]  # the httpcore module the patches were built 
 
 
 def _patches(mocker: Any) -> list[_Patch]:
-    # built again if httpcore was imported afresh since (pytester's in-process runs unload modules)
-    if not _PATCHES or sys.modules.get("httpcore") is not _BUILT_FOR[0]:
+    # Built again if httpcore was imported afresh since (pytester's in-process runs unload modules),
+    # or if anything else replaced a target since (a user's monkeypatch): its method is the original
+    # to call through to and to restore, as mock.patch would read it now.
+    stale = sys.modules.get("httpcore") is not _BUILT_FOR[0] or any(
+        getattr(p.owner, p.name) is not p.original or (p.name in vars(p.owner)) != p.local for p in _PATCHES
+    )
+    if not _PATCHES or stale:
         owners = _targets(mocker)
         _BUILT_FOR[0] = sys.modules.get("httpcore")
         _PATCHES[:] = [

@@ -100,3 +100,11 @@ def test_a_latin_1_header_value_arrives_as_declared(cobo_fault: CoboFaults, clie
     answered, page = client.get(DEV + COIN_INFO), client.get(DEV + COIN_INFO)
     assert (answered.status, answered.headers["X-Note"]) == (400, value)
     assert (page.status, page.content, page.headers["X-Note"]) == (503, b"", value)
+
+
+def test_a_dropped_connection_stays_dropped_for_a_head_request(cobo_fault: CoboFaults, client: Client) -> None:
+    if client.transport == "requests":
+        pytest.skip("urllib3 reads no body for HEAD, so a connection cut in the body goes unnoticed")
+    cobo_fault.inject(dropped_connection(1000, after=20), method="HEAD", path=COIN_INFO)
+    with pytest.raises(client.errors["dropped"]):
+        client.send("HEAD", DEV + COIN_INFO)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 
 import pytest
@@ -20,7 +21,9 @@ def _refused_as_stray(client: Client, error: BaseException | None) -> None:
     assert "outside every test's fault window" in str(error)
 
 
-def test_a_thread_that_outlives_its_set_is_refused(client: Client) -> None:
+@pytest.mark.parametrize("their_mock", [False, True], ids=["next-set-alone", "next-set-beside-their-mock"])
+def test_a_thread_that_outlives_its_set_is_refused(client: Client, their_mock: bool) -> None:
+    # the next test's own mock of the same URL must not answer it either
     go, done = threading.Event(), threading.Event()
     outcome: dict[str, BaseException] = {}
 
@@ -36,7 +39,8 @@ def test_a_thread_that_outlives_its_set_is_refused(client: Client) -> None:
         first.succeed(path=COIN_INFO, optional=True)
         thread = threading.Thread(target=late, daemon=True)
         thread.start()
-    with cobo_faults(transports=client.transport) as second:
+    theirs = client.user_mock(DEV + COIN_INFO, b"theirs") if their_mock else contextlib.nullcontext()
+    with cobo_faults(transports=client.transport) as second, theirs:
         rule = second.succeed(path=COIN_INFO, optional=True)
         go.set()
         assert done.wait(5)
