@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import gc
 import importlib.util
+import inspect
 import socket
 import urllib.request
 from collections.abc import Callable
@@ -166,14 +167,19 @@ def _aiohttp_via(proxy: str, url: str) -> None:
     asyncio.run(go())
 
 
+def _proxy_kwarg(proxy: str) -> dict[str, str]:
+    # httpx took `proxies=` until 0.26 and takes `proxy=` since (the old name went in 0.28)
+    return {"proxy": proxy} if "proxy" in inspect.signature(httpx.Client).parameters else {"proxies": proxy}
+
+
 async def _httpx_async_via(proxy: str, url: str) -> None:
-    async with httpx.AsyncClient(proxy=proxy, trust_env=False) as client:
+    async with httpx.AsyncClient(**_proxy_kwarg(proxy), trust_env=False) as client:
         await client.get(url)
 
 
 # each sent through a library this test's transports do not intercept, so it reaches a socket
 PROXIED: dict[str, tuple[str, Callable[[str, str], Any]]] = {
-    "httpx CONNECT": ("requests", lambda proxy, url: httpx.Client(proxy=proxy, trust_env=False).get(url)),
+    "httpx CONNECT": ("requests", lambda proxy, url: httpx.Client(**_proxy_kwarg(proxy), trust_env=False).get(url)),
     "httpx async CONNECT": ("requests", lambda proxy, url: asyncio.run(_httpx_async_via(proxy, url))),
     "aiohttp CONNECT": ("requests", _aiohttp_via),
     "urllib3 CONNECT": ("httpx", lambda proxy, url: urllib3.ProxyManager(proxy, retries=False).request("GET", url)),
