@@ -14,6 +14,9 @@ on an HTML 502 page. These strategies let a property test find such crashes in y
             with pytest.raises(MyClientError):  # its own error, not KeyError or JSONDecodeError
                 my_client.coin_info("BTC")
 
+`responses()` mixes genuine successes (``response.is_success``) in with the errors, so a property
+can say "returns a result only for a real success, raises its own error for anything else".
+
 Use `cobo_faults` per example rather than the ``cobo_fault`` fixture: a function-scoped fixture
 is shared by every example of a ``@given`` test (Hypothesis's ``function_scoped_fixture`` health
 check rejects it), and its rules and calls would leak from one example into the next. If you
@@ -50,6 +53,7 @@ __all__ = [
     "error_envelopes",
     "error_responses",
     "malformed_envelopes",
+    "responses",
 ]
 
 DEFECTS: Mapping[str, str] = MappingProxyType(
@@ -59,6 +63,8 @@ DEFECTS: Mapping[str, str] = MappingProxyType(
         "an array or encoded as a JSON string",
         "truncated_json": "an envelope cut off part-way, as a dropped connection or a size limit leaves it",
         "html_gateway_page": "an nginx-style HTML error page (text/html) from a gateway, no Cobo JSON",
+        "no_content_type": "no Content-Type header at all: a gateway's or load balancer's empty page has none, "
+        "and a misconfigured proxy strips it from a JSON envelope",
         "not_utf8": "an envelope whose bytes are not UTF-8: a stray 0xff byte, or text encoded as Latin-1, "
         "cp1252 or GBK",
         "short_form": "the docs' short envelope: success, error_code and error_description only, "
@@ -70,10 +76,14 @@ DEFECTS: Mapping[str, str] = MappingProxyType(
         "missing_error_description": "the envelope without its error_description field",
         "success_as_string": 'success is a string ("false", "False", "0", "") instead of the boolean false',
         "success_true_with_error": "success is true, yet the body carries an error code",
+        "success_at_error_status": 'a well-formed success body {"success": true, "result": ...} under a non-2xx '
+        "status, as a proxy that rewrites statuses or a retrying gateway serves it",
         "code_as_string": 'error_code is a string: "12007"',
         "code_as_float": "error_code is a float: 12007.0",
         "code_as_bool": "error_code is a boolean",
         "code_as_null": "error_code is null",
+        "code_as_list_or_object": 'error_code is a list ([12007]) or an object ({"code": 12007}), as an API '
+        "that batches errors or wraps them in the v2 style would send it",
         "undocumented_code": "error_code is an integer in a documented family (1xxx, 12xxx) that Cobo does not "
         "document",
         "out_of_range_code": "error_code is an integer outside both families: 0, negative, 999, 13000, "
@@ -89,8 +99,9 @@ DEFECTS: Mapping[str, str] = MappingProxyType(
 )
 """Every defect `malformed_envelopes` generates, name -> description, simplest first.
 
-Shrinking moves toward the front of this order, so the falsifying example of a client that
-crashes on several defects is the simplest one.
+Shrinking moves toward the front of this order: the falsifying example of a client that crashes
+on several defects is the simplest one for `malformed_envelopes`, and an earlier one, usually
+the simplest, for `error_responses` and `responses` (see `_kinds`).
 """
 
 GATEWAY_STATUSES: tuple[int, ...] = (502, 503, 504, 500, 429)
@@ -148,7 +159,9 @@ class MalformedBody:
         return DEFECTS[self.defect]
 
     def __repr__(self) -> str:
-        return f"{self.defect}: {_preview(self.body)} ({len(self.body)} bytes, {self.content_type})"
+        status = "" if self.status is None else f"HTTP {self.status}, "
+        content_type = self.content_type or "no Content-Type"
+        return f"{self.defect}: {_preview(self.body)} ({status}{len(self.body)} bytes, {content_type})"
 
     # Hypothesis prints dataclasses field by field; this makes it print the readable repr instead.
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
@@ -160,7 +173,8 @@ class ErrorResponse:
     """A complete HTTP response for ``cobo_fault.inject(...)``: status, headers and body bytes.
 
     ``defect`` names what is wrong with the body (a key of `DEFECTS`), or is None for a
-    well-formed envelope of the documented ``code``.
+    well-formed envelope of the documented ``code``. ``is_success`` marks a genuine success
+    (`responses` makes them): ``{"success": true, "result": ...}`` at a 2xx status, no defect, no code.
     """
 
     status: int
@@ -168,10 +182,13 @@ class ErrorResponse:
     body: bytes
     defect: str | None = None
     code: int | None = None
+    is_success: bool = False
 
     @property
     def label(self) -> str:
-        """``"well_formed 12007"`` or the defect name."""
+        """``"success"``, ``"well_formed 12007"`` or the defect name."""
+        if self.is_success:
+            return "success"
         return f"well_formed {self.code}" if self.defect is None else self.defect
 
     def outcome(self) -> Respond:
@@ -297,11 +314,10 @@ _MESSAGES: SearchStrategy[str | None] = st.one_of(st.none(), st.text())  # None:
 
 
 # -- malformed envelopes --------------------------------------------------------------------------
-# Every body is built from the same draws: (kind, code, error_id, param). Hypothesis shrinks toward
-# shorter, then lexicographically smaller, choice sequences. The kind is chosen by `_kinds` in a
-# chain of draws whose length grows with its position in DEFECTS, so an earlier defect is always a
-# shorter, simpler test case, and the shrinker tries each earlier one by lowering a single draw.
-# A defect's simplest form is the one it builds for param 0.
+# Every body is built from the same draws: (kind, code, error_id, param), the kind first (`_chain`
+# for malformed_envelopes, one draw for error_responses: see `_kinds`). Hypothesis shrinks toward
+# shorter, then smaller, choice sequences, so toward the kinds earlier in DEFECTS, and a defect's
+# simplest form is the one it builds for param 0.
 _PARAM = st.integers(0, (1 << 16) - 1)
 _Envelope = dict[str, Any]
 
@@ -356,6 +372,11 @@ def _html_gateway_page(env: _Envelope, param: int) -> MalformedBody:
     return MalformedBody("html_gateway_page", _gateway_html(status), _HTML, status)
 
 
+def _no_content_type(env: _Envelope, param: int) -> MalformedBody:
+    # a gateway's empty page (param even), or the envelope itself with its header stripped
+    return MalformedBody("no_content_type", b"" if param % 2 == 0 else _dumps(env), "")
+
+
 def _not_utf8(env: _Envelope, param: int) -> MalformedBody:
     encoding, text = _pick(_NOT_UTF8, param)
     message = env["error_message"] + text if encoding == "utf-8" else text
@@ -366,6 +387,21 @@ def _not_utf8(env: _Envelope, param: int) -> MalformedBody:
 def _short_form(env: _Envelope, param: int) -> MalformedBody:
     short = {"success": False, "error_code": env["error_code"], "error_description": env["error_description"]}
     return MalformedBody("short_form", _dumps(short))
+
+
+# what a genuine success carries in "result": an object, and the plain values some endpoints answer with
+# (is_valid_address answers an invalid address with result false: a success, not an error)
+_RESULTS: tuple[Any, ...] = ({"coin": "BTC", "decimal": 8}, False, [], {}, "ok", 0)
+_ERROR_STATUSES = (500, 400, 502, 503, 404, 409)
+
+
+def _success_body(param: int) -> bytes:
+    return _dumps({"success": True, "result": _pick(_RESULTS, param)})
+
+
+def _success_at_error_status(env: _Envelope, param: int) -> MalformedBody:
+    status: int = _pick(_ERROR_STATUSES, param // len(_RESULTS))
+    return MalformedBody("success_at_error_status", _success_body(param), _JSON, status)
 
 
 def _without(field: str) -> Callable[[_Envelope, int], MalformedBody]:
@@ -446,6 +482,7 @@ _MAKERS: Mapping[str, Callable[[_Envelope, int], MalformedBody]] = MappingProxyT
         "not_an_object": _not_an_object,
         "truncated_json": _truncated_json,
         "html_gateway_page": _html_gateway_page,
+        "no_content_type": _no_content_type,
         "not_utf8": _not_utf8,
         "short_form": _short_form,
         **{f"missing_{field}": _without(field) for field in ENVELOPE_FIELDS},
@@ -453,10 +490,16 @@ _MAKERS: Mapping[str, Callable[[_Envelope, int], MalformedBody]] = MappingProxyT
             "success_as_string", "success", lambda env, p: _pick(("false", "False", "0", ""), p)
         ),
         "success_true_with_error": _replaced("success_true_with_error", "success", lambda env, p: True),
+        "success_at_error_status": _success_at_error_status,
         "code_as_string": _replaced("code_as_string", "error_code", lambda env, p: str(env["error_code"])),
         "code_as_float": _replaced("code_as_float", "error_code", lambda env, p: float(env["error_code"])),
         "code_as_bool": _replaced("code_as_bool", "error_code", lambda env, p: bool(p % 2)),
         "code_as_null": _replaced("code_as_null", "error_code", lambda env, p: None),
+        "code_as_list_or_object": _replaced(
+            "code_as_list_or_object",
+            "error_code",
+            lambda env, p: _pick(([env["error_code"]], {"code": env["error_code"]}, [], {}), p),
+        ),
         "undocumented_code": _replaced("undocumented_code", "error_code", lambda env, p: _pick(_UNDOCUMENTED, p)),
         "out_of_range_code": _replaced("out_of_range_code", "error_code", _out_of_range),
         "bad_error_id": _replaced("bad_error_id", "error_id", lambda env, p: _pick(_BAD_ERROR_IDS, p)(env["error_id"])),
@@ -478,13 +521,28 @@ _T = TypeVar("_T")
 
 
 def _kinds(kinds: Sequence[_T]) -> SearchStrategy[_T]:
-    """Choose one of *kinds*, each about equally often; shrinking moves toward the first.
+    """Choose one of *kinds*, each equally often, in one draw; shrinking moves toward the first.
+
+    For `error_responses`: one sampled_from draw, made first. `_chain` lets the shrinker reach the
+    earliest failing kind from any later one, but costs about a third of the examples per second,
+    and as Hypothesis makes the first tenth of a run's examples from a random prefix of one or two
+    choices completed with the simplest ones, it gives those examples the first two kinds
+    (measured: empty_body came up in 7.5% of examples, not 3.6%); one draw is random in them too.
+    The shrinker lowers it to 0, 1, and step by step while the lower kind still fails: it reaches
+    the earliest failing kind when the kinds between fail too, and may stop at a later one
+    otherwise (measured: it reached the earlier kind of 15 random pairs 12 times).
+    """
+    return st.just(kinds[0]) if len(kinds) == 1 else st.sampled_from(kinds)
+
+
+def _chain(kinds: Sequence[_T]) -> SearchStrategy[_T]:
+    """Choose one of *kinds*, each about equally often; shrinking reaches the earliest that fails.
 
     Step j draws an index below len(kinds) - j and takes kinds[j] on 0 (probability 1 / the
     kinds left: uniform overall). Choosing kinds[j] takes j + 1 draws, so every earlier kind is
     a shorter choice sequence, one draw lowered to 0 away: the shrinker tries each of them. The
     steps use sampled_from, not integers(), whose bias toward boundary values skews the chain
-    toward the first kinds (measured: the last defects came up in 2% of examples, not 4%).
+    toward the first kinds. Used by `malformed_envelopes`, whose examples are about bodies alone.
     """
     if len(kinds) == 1:
         return st.just(kinds[0])
@@ -514,13 +572,23 @@ def malformed_envelopes(
     and ``family`` choose the documented codes the bodies are built from, as for `error_envelopes`.
     """
     chosen = _check_defects(defects)
-    return st.builds(_malformed_body, _kinds(chosen), _codes(codes, family), _error_ids(), _PARAM)
+    return st.builds(_malformed_body, _chain(chosen), _codes(codes, family), _error_ids(), _PARAM)
 
 
 # -- complete responses ---------------------------------------------------------------------------
-_DEFAULT = 0  # stands for "the code's documented default status" among drawn statuses
-_VALID_STATUSES = (_DEFAULT, 200, *GATEWAY_STATUSES)
-_MALFORMED_STATUSES = (400, 200, *GATEWAY_STATUSES)
+# Clients take different paths on a 2xx (decide success from the body), a 4xx (an API error) and a
+# 5xx (retry, or a gateway's page), so every kind is drawn under each status class: "error" (the
+# code's own status, 400 for a malformed body; index 0, where shrinking goes), 200, or a gateway
+# 5xx. Half of all answers are 2xx, where a client trusts the body and most body bugs show. The
+# defects of the success flag come at 200 seven times in eight: a client that checks the status
+# first reads the flag only on a 2xx, so elsewhere they are just another error body.
+_STATUS_CLASSES = ("error",) * 4 + ("2xx",) * 8 + ("5xx",) * 4
+_SUCCESS_FLAG_CLASSES = ("error",) + ("2xx",) * 14 + ("5xx",)
+_SUCCESS_FLAG_KINDS = frozenset({"missing_success", "success_as_string", "success_true_with_error"})
+_5XX = (502, 503, 504, 500)
+assert len(_STATUS_CLASSES) == len(_SUCCESS_FLAG_CLASSES)  # one drawn index serves both
+_SUCCESS_SHARE = 5  # responses(): one in this many is a genuine success
+_OPT_IN_DEFECTS = ("success_at_error_status",)  # error_responses() makes them only when named
 
 
 def _headers(content_type: str) -> tuple[tuple[str, str], ...]:
@@ -538,12 +606,64 @@ def error_responses(
 ) -> SearchStrategy[ErrorResponse]:
     """Complete error responses (status, headers, body) as `ErrorResponse`, ready for ``cobo_fault.inject``.
 
-    With ``valid``, well-formed envelopes (as `error_envelopes` makes them) at the code's default
-    status, 200 or a gateway status; with ``malformed``, the bodies of `malformed_envelopes` at
-    400, 200 or a gateway status (an HTML page keeps its own). ``statuses`` (a list or a strategy
-    of ints) replaces those choices for every response, and an HTML page then names it. Shrinking
-    moves toward a well-formed envelope, then along `DEFECTS`.
+    With ``valid``, well-formed envelopes (as `error_envelopes` makes them); with ``malformed``, the
+    bodies of `malformed_envelopes`, every kind equally often, except ``success_at_error_status``:
+    whether a success body under an error status is an error is the client's policy (the official
+    SDKs ignore the status), so it comes only when ``defects`` names it, and by default in
+    `responses`, whose properties tell a genuine success apart. Each is served under one of the
+    status classes where clients take different paths: the code's own status (400 for a malformed
+    body), 200, or a gateway 5xx; half of all responses are 200, and the defects of the success
+    flag are at 200 seven times in eight (a client that checks the status first reads the flag
+    only there). An HTML page and a success body under an error status keep their own status.
+    ``statuses`` (a list or a strategy of ints) replaces those choices for every response, and an
+    HTML page then names it. Shrinking moves toward a well-formed envelope at its code's status,
+    then along `DEFECTS`; a falsifying example prints as its label, status and first bytes.
     """
+    return _responses(
+        statuses=statuses,
+        valid=valid,
+        malformed=malformed,
+        codes=codes,
+        family=family,
+        defects=defects,
+        successes=False,
+    )
+
+
+def responses(
+    *,
+    statuses: Iterable[int] | SearchStrategy[int] | None = None,
+    valid: bool = True,
+    malformed: bool = True,
+    codes: Iterable[int | ErrorCode] | SearchStrategy[int] | None = None,
+    family: str | None = None,
+    defects: Collection[str] | None = None,
+) -> SearchStrategy[ErrorResponse]:
+    """`error_responses`, and genuine successes among them: about one response in five is a
+    well-formed ``{"success": true, "result": ...}`` at 200, with ``is_success`` set (label ``success``).
+
+    A property can then say what a client must do with each: return a result exactly when
+    ``response.is_success``, and raise its own error otherwise. The arguments are those of
+    `error_responses`, and every defect of `DEFECTS` comes by default, ``success_at_error_status``
+    too (a success body under an error status is not a genuine success). A success keeps a drawn
+    2xx status from ``statuses``, and is served at 200 otherwise. Shrinking moves toward an error
+    response, never toward a success.
+    """
+    return _responses(
+        statuses=statuses, valid=valid, malformed=malformed, codes=codes, family=family, defects=defects, successes=True
+    )
+
+
+def _responses(
+    *,
+    statuses: Iterable[int] | SearchStrategy[int] | None,
+    valid: object,
+    malformed: object,
+    codes: Iterable[int | ErrorCode] | SearchStrategy[int] | None,
+    family: str | None,
+    defects: Collection[str] | None,
+    successes: bool,
+) -> SearchStrategy[ErrorResponse]:
     if not isinstance(valid, bool) or not isinstance(malformed, bool):
         raise InvalidArgument(f"valid and malformed must be booleans, got valid={valid!r}, malformed={malformed!r}")
     if not (valid or malformed):
@@ -552,13 +672,26 @@ def error_responses(
         raise InvalidArgument("defects= chooses malformed bodies, but malformed=False")
     kinds: list[str | None] = [None] if valid else []
     if malformed:
-        kinds += _check_defects(defects)
+        chosen = _check_defects(defects)
+        # error_responses() promises bodies that every client must turn into its own error, and
+        # whether a success body under a 5xx is one is the client's policy (the official SDKs
+        # ignore the status): it is asked for by name there, and by default in responses()
+        opt_in = () if defects is not None or successes else _OPT_IN_DEFECTS
+        kinds += [name for name in chosen if name not in opt_in]
     code_strategy = _codes(codes, family)
     given = None if statuses is None else _statuses(statuses)
-    status_index = st.sampled_from(range(len(_VALID_STATUSES))) if given is None else given
+    # tuples, not ranges: a range would share its label with a step of `_kinds`, and Hypothesis's
+    # generator would then copy draws between the two, repeating kinds within a run
+    # Three small uniform draws: the kind, its status class, whether it is a genuine success. One
+    # sampled_from over all (kind, class) cells would be one draw, but Hypothesis skews a draw
+    # from a long list toward its start (measured: the last fifth of 560 cells came up half as
+    # often as the first). Tuples, not ranges: equal labels would let Hypothesis's generator copy
+    # a draw from one to the other, repeating kinds within a run.
+    status_index = st.sampled_from(tuple(range(len(_STATUS_CLASSES)))) if given is None else given
     # every kind draws a message, used or not, so all kinds take the same draws after the kind
     messages = _MESSAGES if valid else st.none()
     respond_with = functools.partial(_response, given=given is not None)
+    extra = {"genuine": st.sampled_from(tuple(range(_SUCCESS_SHARE)))} if successes else {}
     return st.builds(
         respond_with,
         _kinds(kinds),
@@ -567,24 +700,40 @@ def error_responses(
         param=_PARAM,
         message=messages,
         status=status_index,
+        **extra,
     )
 
 
 def _response(
-    kind: str | None, *, code: int, error_id: str, param: int, message: str | None, status: int, given: bool
+    kind: str | None,
+    *,
+    code: int,
+    error_id: str,
+    param: int,
+    message: str | None,
+    status: int,
+    given: bool,
+    genuine: int = 0,
 ) -> ErrorResponse:
+    if genuine == _SUCCESS_SHARE - 1:  # the last index, so shrinking moves away from successes
+        if not (given and 200 <= status < 300):
+            status = 200
+        event("cobo response: success")
+        return ErrorResponse(status, _headers(_JSON), _success_body(param), is_success=True)
+    classes = _SUCCESS_FLAG_CLASSES if kind in _SUCCESS_FLAG_KINDS else _STATUS_CLASSES
+    status_class = "" if given else classes[status]
     if kind is None:
         envelope = build_envelope(code, message=message, error_id=error_id)
-        if not given:
-            status = _VALID_STATUSES[status] or ERROR_CODES[code].http_status
+        if status_class:
+            status = {"error": ERROR_CODES[code].http_status, "2xx": 200}.get(status_class) or _pick(_5XX, param >> 8)
         return ErrorResponse(status, _headers(_JSON), _dumps(envelope), None, code)
     body = _malformed_body(kind, code, error_id, param)
     content = body.body
-    if not given:
-        status = _MALFORMED_STATUSES[status]
+    if status_class:
+        status = {"error": 400, "2xx": 200}.get(status_class) or _pick(_5XX, param >> 8)
     if body.status is not None:
-        if given:
+        if given and body.defect == "html_gateway_page":
             content = _gateway_html(status)  # the page names the status it is served with
-        else:
-            status = body.status
+        elif not given or 200 <= status < 300:
+            status = body.status  # a success body at an error status stays at one
     return ErrorResponse(status, _headers(body.content_type), content, kind)

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
+from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
+from hypothesis.errors import InvalidArgument, NoSuchExample
 
 import pytest_cobo_errors
 from pytest_cobo_errors import CoboFaults, EnvelopeError, parse_envelope
@@ -29,6 +30,7 @@ from pytest_cobo_errors.strategies import (
     error_envelopes,
     error_responses,
     malformed_envelopes,
+    responses,
 )
 
 FAST = settings(max_examples=25, database=None, deadline=None)
@@ -165,10 +167,13 @@ PROBLEMS = {
     **{f"missing_{field}": f"missing field '{field}'" for field in ENVELOPE_FIELDS},
     "success_as_string": r"success must be the boolean false, got string .*",
     "success_true_with_error": r"success is true: a success body, not an error",
+    "success_at_error_status": r"success is true: a success body, not an error|unexpected field 'result'|"
+    r"missing field '(error_code|error_message|error_id|error_description)'",
     "code_as_string": r"error_code must be an integer, got string '\d+'",
     "code_as_float": r"error_code must be an integer, got number \d+\.0",
     "code_as_bool": r"error_code must be an integer, got boolean (True|False)",
     "code_as_null": r"error_code must be an integer, got null None",
+    "code_as_list_or_object": r"error_code must be an integer, got (array|object) .*",
     "undocumented_code": r"error_code (?P<code>\d+) is not documented \(nearest: .*\)",
     "out_of_range_code": r"error_code (?P<code>-?\d+) is not documented \(nearest: .*\)",
     "bad_error_id": r"error_id must be (32 lowercase hex characters|a string), got .*",
@@ -179,7 +184,7 @@ REJECTED = [d for d in DEFECTS if d in PROBLEMS]
 
 
 def test_every_defect_has_an_expected_problem_or_a_test_of_its_own() -> None:
-    assert [d for d in DEFECTS if d not in PROBLEMS] == ["huge_values", "huge_number"]
+    assert [d for d in DEFECTS if d not in PROBLEMS] == ["no_content_type", "huge_values", "huge_number"]
 
 
 @pytest.mark.parametrize("defect", REJECTED)
@@ -267,7 +272,14 @@ def test_every_kind_of_response_is_generated_by_the_unrestricted_strategy() -> N
         seen.add(response.defect)
 
     collect()
-    assert seen == {None, *DEFECTS}
+    assert seen == {None, *DEFECTS} - {"success_at_error_status"}  # asked for by name, or by responses()
+
+
+def test_a_success_at_an_error_status_comes_when_named_or_from_responses() -> None:
+    for strategy in (error_responses(defects=["success_at_error_status", "short_form"]), responses()):
+        find(strategy, lambda r: r.defect == "success_at_error_status", settings=SHRINK)
+    with pytest.raises(NoSuchExample):
+        find(error_responses(), lambda r: r.defect == "success_at_error_status", settings=FAST)
 
 
 @FAST
@@ -411,3 +423,211 @@ def test_bad_response_arguments_raise_invalid_argument(kwargs: dict[str, Any], m
     with pytest.raises(InvalidArgument) as raised:
         error_responses(**kwargs)
     assert message in str(raised.value)
+
+
+# -- issue 16: new defects, genuine successes, a distribution that finds bugs ---------------------------
+
+NEW_DEFECTS = ("no_content_type", "code_as_list_or_object", "success_at_error_status")
+DERANDOMIZED = settings(database=None, deadline=None, derandomize=True, phases=[Phase.generate])
+
+
+@pytest.mark.parametrize("defect", NEW_DEFECTS)
+def test_the_new_defects_are_labelled_with_where_they_come_from(defect: str) -> None:
+    assert defect in DEFECTS
+    assert len(DEFECTS[defect]) > 40  # what it is, and where it is seen or why it is plausible
+    body = find(malformed_envelopes(defects=[defect]), lambda b: True, settings=SHRINK)
+    assert body.defect == defect
+    assert body.description == DEFECTS[defect]
+    assert repr(body).startswith(f"{defect}: ")
+
+
+@settings(FAST, max_examples=20)
+@given(body=malformed_envelopes(defects=["no_content_type"]))
+def test_no_content_type_is_an_empty_page_or_an_envelope_without_the_header(body: MalformedBody) -> None:
+    assert body.content_type == ""
+    assert repr(body).endswith(" bytes, no Content-Type)")
+    if body.body:
+        parse_envelope(body.body)  # the body itself is well-formed: only the header is missing
+
+
+@FAST
+@given(response=error_responses(valid=False, defects=["no_content_type"]))
+def test_a_response_without_content_type_has_no_such_header_and_is_served_without_one(
+    response: ErrorResponse,
+) -> None:
+    assert response.headers == ()
+    reply = response.outcome().render()
+    assert "content-type" not in {name.lower() for name, _ in reply.headers}
+
+
+@FAST
+@given(body=malformed_envelopes(defects=["code_as_list_or_object"]))
+def test_code_as_list_or_object_is_a_list_or_an_object(body: MalformedBody) -> None:
+    assert isinstance(json.loads(body.body)["error_code"], (list, dict))
+
+
+@FAST
+@given(response=error_responses(valid=False, defects=["success_at_error_status"]))
+def test_a_success_at_an_error_status_is_a_well_formed_success_under_a_non_2xx(response: ErrorResponse) -> None:
+    assert not 200 <= response.status < 300
+    assert json.loads(response.body)["success"] is True
+    assert set(json.loads(response.body)) == {"success", "result"}
+    assert not response.is_success
+    assert repr(response).startswith(f'success_at_error_status as HTTP {response.status}: b\'{{"success": true')
+
+
+@FAST
+@given(response=error_responses(statuses=[200], defects=["success_at_error_status", "html_gateway_page"]))
+def test_given_2xx_statuses_do_not_turn_a_success_at_an_error_status_into_a_success(response: ErrorResponse) -> None:
+    if response.defect == "success_at_error_status":
+        assert not 200 <= response.status < 300
+    else:
+        assert response.status == 200  # the page names the status it is given
+
+
+def test_responses_generate_genuine_successes_marked_as_such_among_errors() -> None:
+    seen: list[ErrorResponse] = []
+
+    @settings(DERANDOMIZED, max_examples=200)
+    @given(response=responses())
+    def collect(response: ErrorResponse) -> None:
+        seen.append(response)
+
+    collect()
+    successes = [r for r in seen if r.is_success]
+    assert 0.1 < len(successes) / len(seen) < 0.35  # about one in five
+    assert {r.defect for r in seen} >= {None, *NEW_DEFECTS}
+    for response in successes:
+        body = json.loads(response.body)
+        assert set(body) == {"success", "result"}
+        assert body["success"] is True
+        assert (response.status, response.defect, response.code, response.label) == (200, None, None, "success")
+        assert dict(response.headers) == {"Content-Type": "application/json"}
+        assert repr(response).startswith('success as HTTP 200: b\'{"success": true, "result": ')
+    assert any(not json.loads(r.body)["result"] for r in successes)  # result false, [], {}: still a success
+    for response in seen:
+        if not response.is_success:
+            assert response.label != "success"
+
+
+@FAST
+@given(response=error_responses())
+def test_error_responses_never_yield_a_success(response: ErrorResponse) -> None:
+    assert not response.is_success
+
+
+@FAST
+@given(response=responses(statuses=[201, 503], defects=["short_form"]))
+def test_responses_keep_a_drawn_2xx_for_successes_and_serve_them_at_200_otherwise(response: ErrorResponse) -> None:
+    if response.is_success:
+        assert response.status in (200, 201)
+    else:
+        assert response.status in (201, 503)
+
+
+def test_responses_shrink_to_an_error_not_to_a_success() -> None:
+    response = find(responses(), lambda r: True, settings=SHRINK)
+    assert (response.label, response.status, response.is_success) == ("well_formed 1000", 500, False)
+
+
+@pytest.mark.parametrize("strategy", [error_responses, responses])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"valid": False, "malformed": False}, "valid=False and malformed=False leave nothing to generate"),
+        ({"malformed": 1}, "valid and malformed must be booleans"),
+        ({"statuses": [600]}, "statuses must hold HTTP statuses from 100 to 599, got 600"),
+        ({"defects": ["no_content"]}, "unknown defect 'no_content'; did you mean 'no_content_type'?"),
+        ({"codes": [12007], "family": "1"}, "none of codes [12007] is in family '1'"),
+    ],
+)
+def test_bad_arguments_of_both_response_strategies_raise_invalid_argument(
+    strategy: Any, kwargs: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(InvalidArgument) as raised:
+        strategy(**kwargs)
+    assert message in str(raised.value)
+
+
+def test_response_strategies_take_keyword_arguments_only() -> None:
+    for strategy in (error_responses, responses):
+        with pytest.raises(TypeError):
+            strategy([200])
+
+
+def status_class(status: int) -> str:
+    return f"{status // 100}xx"
+
+
+def test_every_defect_comes_at_2xx_4xx_and_5xx_with_200_half_the_time() -> None:
+    # deterministic (derandomize=True), and generous: 2,000 examples hold each defect at 200 about
+    # 36 times (the success flag's about 60), and at 4xx and 5xx a few times or more
+    seen: dict[str, set[str]] = {}
+    count = {"2xx": 0, "all": 0}
+
+    @settings(DERANDOMIZED, max_examples=2000)
+    @given(response=error_responses())
+    def collect(response: ErrorResponse) -> None:
+        seen.setdefault(response.label.split()[0], set()).add(status_class(response.status))
+        count["all"] += 1
+        count["2xx"] += 200 <= response.status < 300
+
+    collect()
+    own_status = {"html_gateway_page": {"4xx", "5xx"}}
+    for defect in DEFECTS:
+        if defect == "success_at_error_status":
+            assert defect not in seen  # only when named, or from responses()
+            continue
+        assert seen[defect] == own_status.get(defect, {"2xx", "4xx", "5xx"}), defect
+    assert seen["well_formed"] == {"2xx", "4xx", "5xx"}
+    assert 0.4 < count["2xx"] / count["all"] < 0.6
+
+
+@pytest.mark.parametrize("number", range(3))
+def test_each_defect_is_at_a_2xx_status_within_a_few_hundred_examples(number: int) -> None:
+    at_2xx: set[str] = set()
+
+    @settings(max_examples=400, database=None, deadline=None, phases=[Phase.generate])
+    @hypothesis_seed(number)
+    @given(response=error_responses())
+    def collect(response: ErrorResponse) -> None:
+        if 200 <= response.status < 300:
+            at_2xx.add(response.label.split()[0])
+
+    collect()
+    assert at_2xx == {"well_formed", *DEFECTS} - {"html_gateway_page", "success_at_error_status"}
+
+
+def test_responses_make_a_success_at_an_error_status_at_4xx_and_5xx() -> None:
+    seen: set[str] = set()
+
+    @settings(DERANDOMIZED, max_examples=1000)
+    @given(response=responses())
+    def collect(response: ErrorResponse) -> None:
+        if response.defect == "success_at_error_status":
+            seen.add(status_class(response.status))
+
+    collect()
+    assert seen == {"4xx", "5xx"}
+
+
+def test_the_success_flag_defects_are_at_200_most_of_the_time() -> None:
+    statuses: dict[str, list[int]] = {}
+
+    @settings(DERANDOMIZED, max_examples=300)
+    @given(response=error_responses(defects=["success_as_string", "success_true_with_error", "code_as_string"]))
+    def collect(response: ErrorResponse) -> None:
+        statuses.setdefault(response.label, []).append(response.status)
+
+    collect()
+    share = {label: sum(s == 200 for s in values) / len(values) for label, values in statuses.items()}
+    assert share["success_as_string"] > 0.75
+    assert share["success_true_with_error"] > 0.75
+    assert 0.3 < share["code_as_string"] < 0.7
+
+
+def test_a_failing_response_prints_as_its_label_status_and_first_bytes() -> None:
+    response = find(
+        error_responses(valid=False, defects=["no_content_type"]), lambda r: r.body != b"", settings=SHRINK
+    )  # the envelope without its header
+    assert re.fullmatch(r"no_content_type as HTTP 400: b'\{\"success\": false, .*'\.\.\. \(\d+ bytes\)", repr(response))
