@@ -31,6 +31,7 @@ sys.path.insert(0, str(HERE))
 import bench_collection  # noqa: E402
 import bench_guard  # noqa: E402
 import bench_hypothesis  # noqa: E402
+import bench_memory  # noqa: E402
 import bench_overhead  # noqa: E402
 import bench_startup  # noqa: E402
 from bench_harness import Row, print_table  # noqa: E402
@@ -42,6 +43,7 @@ BENCHMARKS = {
     "startup": (bench_startup.run, 15, 3),
     "collection": (bench_collection.run, 5, 2),
     "hypothesis": (bench_hypothesis.run, 5, 2),
+    "memory": (bench_memory.run, 1, 1),  # 10,000 tests a variant: one round already takes half a minute
 }
 STRATEGIES = HERE / "bench_strategies.py"
 
