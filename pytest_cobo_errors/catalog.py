@@ -208,7 +208,7 @@ class _BoundedRepr(reprlib.Repr):
         self.maxdict = self.maxlist = self.maxtuple = self.maxset = self.maxfrozenset = 4
 
     def repr_int(self, x: int, level: int) -> str:
-        return number_text(x) if abs(x).bit_length() > _LONG_INT_BITS else repr(x)
+        return number_text(x)
 
     def repr_bytes(self, x: bytes, level: int) -> str:
         # reprlib would repr a body of any size in full before cutting it

@@ -16,7 +16,7 @@ from pytest_cobo_errors.hosts import (
     DEFAULT_BASES,
     BaseUrl,
     CapturedRequest,
-    allowed_spellings,
+    allowed_host,
     is_cobo_host,
     parse_base_url,
 )
@@ -184,7 +184,6 @@ class CoboFaults:
         repeat: bool = True,
         counts: Sequence[int] | None = None,
     ) -> FaultRule:
-
         if base_url is None:
             bases = self.base_urls
         elif isinstance(base_url, str):
@@ -370,10 +369,9 @@ class CoboFaults:
         URL or userinfo raises ValueError, as does a Cobo host in any spelling: its traffic is
         never let through.
         """
-
         names: set[str] = set()
         for host in hosts:  # every host checked before any is allowed
-            names |= allowed_spellings(host)
+            names.add(allowed_host(host))
             if is_cobo_host(host):
                 raise ValueError(f"{host} is a real Cobo host: its traffic is never let through")
         self.allowed_hosts |= names

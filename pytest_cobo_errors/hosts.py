@@ -26,7 +26,7 @@ __all__ = [
     "DEV_HOST",
     "BaseUrl",
     "CapturedRequest",
-    "allowed_spellings",
+    "allowed_host",
     "describe_bases",
     "guarded_hosts",
     "is_cobo_host",
@@ -108,19 +108,16 @@ def _is_loopback_name(name: str) -> bool:
 _HOST_FORM = "bare host names such as '127.0.0.1', 'localhost' or '::1' (no scheme, port or path: all ports pass)"
 
 
-def allowed_spellings(host: object) -> frozenset[str]:
-    """The names `CoboFaults.allow_host` lets through for *host*; ValueError for anything that could
-    never match a request's host (a port, a URL, userinfo), saying which host was meant.
-
-    Both the normalised name (``localhost.`` is ``localhost``, ``0x7f000001`` is ``127.0.0.1``) and
-    the spelling as a URL carries it, since a request's host is compared as the client wrote it.
-    """
+def allowed_host(host: object) -> str:
+    """The name `CoboFaults.allow_host` lets through for *host*, normalised as requests' hosts are
+    compared (``localhost.`` is ``localhost``, ``0x7f000001`` is ``127.0.0.1``); ValueError for
+    anything that could never match a request's host (a port, a URL, userinfo), saying which host
+    was meant."""
     if not isinstance(host, str) or not _is_bare(host.strip()):
         hint = _host_of(host) if isinstance(host, str) else None
         meant = f": did you mean allow_host({hint!r})?" if hint is not None else ""
         raise ValueError(f"allow_host takes {_HOST_FORM}, got {host!r}{meant}")
-    text = host.strip().strip("[]")
-    return frozenset({normalise_host(text), text.lower().rstrip(".")})
+    return normalise_host(host)
 
 
 def _is_bare(text: str) -> bool:

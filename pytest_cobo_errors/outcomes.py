@@ -264,13 +264,12 @@ def error(
     # validate every override now, not at request time deep inside a transport (the catalog's own
     # envelope needs no check: most rules override nothing, and every test declares one)
     checked = _check_headers(headers)
-    if message is not None or description is not None or error_id is not None or fields is not None or omit:
+    overridden = message is not None or description is not None or error_id is not None or fields is not None
+    if overridden or omit or checked:
         body = build_envelope(
             entry, message=message, description=description, error_id=error_id, fields=fields, omit=omit
         )
         _check_length(checked, lambda: _dumps(body))
-    elif checked:
-        _check_length(checked, lambda: _dumps(build_envelope(entry)))
     return CoboError(
         entry,
         entry.http_status if status is None else _check_status(status),
@@ -353,13 +352,6 @@ def dropped_connection(code: int | ErrorCode = 1000, *, status: int | None = Non
 
 
 _OUTCOME_TYPES = (CoboError, GatewayPage, Success, Respond, NetworkFault)
-
-
-def declared_headers(outcome: Outcome) -> dict[str, str]:
-    """The headers *outcome* was declared with (a signed outcome's: those of the outcome it signs)."""
-    inner = getattr(outcome, "inner", None)
-    own = getattr(outcome, "headers", None) or {}
-    return {**(declared_headers(inner) if inner is not None else {}), **own}
 
 
 def as_outcome(value: object) -> Outcome:

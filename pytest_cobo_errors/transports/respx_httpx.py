@@ -73,7 +73,8 @@ class _Patch:
     respx applies each with ``mock.patch(spec=True)``, which resolves the dotted target by
     importing and inspects the original's signature every time: about half a millisecond for the
     six targets, on every test, and a name left in the interpreter's type cache each time. The
-    replacement is respx's own (``Mocker.mock``), built once; respx stops it like its own patches.
+    replacement is respx's own (``Mocker.mock``), built once for each original it wraps; respx
+    stops it like its own patches.
     """
 
     __slots__ = ("local", "name", "original", "owner", "replacement")
