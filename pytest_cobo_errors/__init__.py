@@ -29,14 +29,16 @@ if TYPE_CHECKING:
         parse_envelope,
         success_envelope,
     )
-    from pytest_cobo_errors.faults import CoboFaults, cobo_faults
+    from pytest_cobo_errors.faults import CoboFaults, CountedRuleOptions, RuleOptions, cobo_faults
     from pytest_cobo_errors.hosts import COBO_BASE_URLS, CapturedRequest
     from pytest_cobo_errors.outcomes import (
         connect_error,
         connect_timeout,
+        connection_reset,
         dropped_connection,
         error,
         gateway,
+        no_response,
         read_timeout,
         respond,
         success,
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
         UnmatchedRequestError,
     )
     from pytest_cobo_errors.selection import CodeFilter, PatternError, parse_filter
+    from pytest_cobo_errors.server import CoboServer
     from pytest_cobo_errors.signing import SigningUnavailableError, TestKey, signed
     from pytest_cobo_errors.transports.contract import Headers
 
@@ -64,7 +67,9 @@ __all__ = [
     "CoboErrorCase",
     "CoboFaultError",
     "CoboFaults",
+    "CoboServer",
     "CodeFilter",
+    "CountedRuleOptions",
     "EnvelopeError",
     "ErrorCode",
     "ErrorEnvelope",
@@ -72,6 +77,7 @@ __all__ = [
     "Headers",
     "HttpStatus",
     "PatternError",
+    "RuleOptions",
     "SequenceExhaustedError",
     "SigningUnavailableError",
     "StrayRequestError",
@@ -84,11 +90,13 @@ __all__ = [
     "cobo_faults",
     "connect_error",
     "connect_timeout",
+    "connection_reset",
     "dropped_connection",
     "error",
     "error_code",
     "gateway",
     "http_status",
+    "no_response",
     "parse_envelope",
     "parse_filter",
     "read_timeout",
@@ -107,16 +115,19 @@ _HOMES = {
     "CoboErrorCase": "pytest_cobo_errors.cases",
     "CoboFaultError": "pytest_cobo_errors.rules",
     "CoboFaults": "pytest_cobo_errors.faults",
+    "CoboServer": "pytest_cobo_errors.server",
     "CodeFilter": "pytest_cobo_errors.selection",
+    "CountedRuleOptions": "pytest_cobo_errors.faults",
     "ERROR_CODES": "pytest_cobo_errors.catalog",
     "EnvelopeError": "pytest_cobo_errors.envelopes",
     "ErrorCode": "pytest_cobo_errors.catalog",
     "ErrorEnvelope": "pytest_cobo_errors.envelopes",
     "FaultRule": "pytest_cobo_errors.rules",
-    "Headers": "pytest_cobo_errors.transports.contract",
     "HTTP_STATUSES": "pytest_cobo_errors.catalog",
+    "Headers": "pytest_cobo_errors.transports.contract",
     "HttpStatus": "pytest_cobo_errors.catalog",
     "PatternError": "pytest_cobo_errors.selection",
+    "RuleOptions": "pytest_cobo_errors.faults",
     "SequenceExhaustedError": "pytest_cobo_errors.rules",
     "SigningUnavailableError": "pytest_cobo_errors.signing",
     "StrayRequestError": "pytest_cobo_errors.rules",
@@ -129,11 +140,13 @@ _HOMES = {
     "cobo_faults": "pytest_cobo_errors.faults",
     "connect_error": "pytest_cobo_errors.outcomes",
     "connect_timeout": "pytest_cobo_errors.outcomes",
+    "connection_reset": "pytest_cobo_errors.outcomes",
     "dropped_connection": "pytest_cobo_errors.outcomes",
     "error": "pytest_cobo_errors.outcomes",
     "error_code": "pytest_cobo_errors.catalog",
     "gateway": "pytest_cobo_errors.outcomes",
     "http_status": "pytest_cobo_errors.catalog",
+    "no_response": "pytest_cobo_errors.outcomes",
     "parse_envelope": "pytest_cobo_errors.envelopes",
     "parse_filter": "pytest_cobo_errors.selection",
     "read_timeout": "pytest_cobo_errors.outcomes",

@@ -5,10 +5,11 @@ This is the object behind the ``cobo_fault`` fixture and the `cobo_faults` conte
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from pytest_cobo_errors.catalog import shown
 from pytest_cobo_errors.coverage import recorder
@@ -30,21 +31,71 @@ from pytest_cobo_errors.outcomes import (
     as_outcome,
     connect_error,
     connect_timeout,
+    connection_reset,
     dropped_connection,
     error,
     gateway,
+    no_response,
     read_timeout,
     success,
 )
 from pytest_cobo_errors.rules import Call, FaultRule, RuleBook
-from pytest_cobo_errors.signing import TestKey, session_key
+from pytest_cobo_errors.signing import Spelling, TestKey, check_spelling, session_key
 from pytest_cobo_errors.switchboard import SWITCHBOARD, Window
 from pytest_cobo_errors.transports import check_supported, parse_transports
 from pytest_cobo_errors.transports.contract import NETWORK_FAULT_KINDS
 
-__all__ = ["CoboFaults", "ServedHook", "cobo_faults", "describe_problems"]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing's own from Python 3.11; only the type checker reads it
+
+__all__ = ["CoboFaults", "CountedRuleOptions", "RuleOptions", "ServedHook", "cobo_faults", "describe_problems"]
 
 ServedHook = Callable[[Outcome, "Reply | NetworkFault"], None]
+
+
+class RuleOptions(TypedDict, total=False):
+    """The keyword arguments every declaring method takes: which requests a rule answers, how its
+    use is checked, and how slowly it answers.
+
+    ``method``, ``path`` (a '/v1/custody/*' glob or a compiled regex, below the base URL's path)
+    and ``base_url`` (one or several; the fault set's own by default) say which requests match.
+    ``optional=True`` lets the rule go unused; ``expect_calls`` demands an exact number of calls.
+    ``delay`` (seconds before the answer) and ``trickle`` (seconds between the ten pieces the
+    body is sent in) need a real socket: the ``cobo_server`` fixture's.
+    """
+
+    method: str | None
+    path: str | re.Pattern[str] | None
+    base_url: str | Iterable[str] | None
+    optional: bool
+    expect_calls: int | None
+    delay: float | None
+    trickle: float | None
+
+
+class CountedRuleOptions(RuleOptions, total=False):
+    """`RuleOptions`, and ``times``: how many requests the rule answers in all."""
+
+    times: int | None
+
+
+_SHARED = frozenset(RuleOptions.__optional_keys__)
+_OPTION_NAMES = {
+    "inject": _SHARED | {"times"},
+    "status": _SHARED | {"times"},
+    "network": _SHARED | {"times"},
+    "succeed": _SHARED | {"times"},
+    "sequence": _SHARED,
+    "fail_then_succeed": _SHARED,
+}
+
+
+def _seconds(value: object, name: str) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+        raise ValueError(f"{name} must be a non-negative number of seconds, got {shown(value)}")
+    return float(value)
 
 
 def describe_problems(problems: Sequence[str]) -> str:
@@ -83,16 +134,20 @@ class CoboFaults:
     ) -> None:
         bases = DEFAULT_BASES if base_urls is None else _base_urls(base_urls, "base_urls")
         self.base_urls: tuple[BaseUrl, ...] = bases
-        self.transport_names = parse_transports(transports)
+        self.transport_names = self._choose_transports(transports)
         self.book = RuleBook()
         self.allowed_hosts: set[str] = set()
         self.signer: TestKey | None = None
+        self.signature_spelling: Spelling = "both"
         self.label = label
         if on_served is None:  # under --cobo-coverage, whatever is answered counts
             coverage = recorder()
             on_served = coverage.record_served if coverage is not None else None
         self.on_served = on_served
         self._window: Window | None = None
+
+    def _choose_transports(self, transports: str | Sequence[str] | None) -> tuple[str, ...]:
+        return parse_transports(transports)
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
@@ -174,63 +229,68 @@ class CoboFaults:
         self,
         outcomes: Sequence[Outcome],
         kind: str,
+        options: Mapping[str, Any],
         *,
-        method: str | None,
-        path: str | re.Pattern[str] | None,
-        base_url: str | Iterable[str] | None,
-        times: int | None = None,
-        optional: bool = False,
-        expect_calls: int | None = None,
         repeat: bool = True,
         counts: Sequence[int] | None = None,
     ) -> FaultRule:
+        unknown = sorted(set(options) - _OPTION_NAMES[kind])
+        if unknown:
+            raise TypeError(
+                f"{kind}() got an unexpected keyword argument {unknown[0]!r}; "
+                f"it takes: {', '.join(sorted(_OPTION_NAMES[kind]))}"
+            )
+        base_url = options.get("base_url")
         if base_url is None:
             bases = self.base_urls
         elif isinstance(base_url, str):
             bases = (parse_base_url(base_url),)
         else:
             bases = _base_urls(base_url, "base_url")
+        delay, trickle = _seconds(options.get("delay"), "delay"), _seconds(options.get("trickle"), "trickle")
         rule = FaultRule(
             outcomes,
             counts=counts,
             base_urls=bases,
-            method=method,
-            path=path,
+            method=options.get("method"),
+            path=options.get("path"),
             repeat=repeat,
-            times=times,
-            optional=optional,
-            expect_calls=expect_calls,
+            times=options.get("times"),
+            optional=options.get("optional", False),
+            expect_calls=options.get("expect_calls"),
             kind=kind,
+            delay=delay,
+            trickle=trickle,
         )
+        if delay or trickle:
+            check_supported(self.transport_names, delay=True)
         for outcome in outcomes:
             if isinstance(outcome, NetworkFault):
                 check_supported(self.transport_names, network_fault=outcome.kind)
             elif isinstance(outcome, Respond) and outcome.drop_after is not None:
                 check_supported(self.transport_names, network_fault="dropped")
+            if outcome.status is not None and outcome.status < 200:
+                check_supported(self.transport_names, status=outcome.status)
         return self.book.add(rule)
 
     def inject(
         self,
         fault: OutcomeLike,
         *,
-        method: str | None = None,
-        path: str | re.Pattern[str] | None = None,
-        base_url: str | Iterable[str] | None = None,
         status: int | None = None,
         message: str | None = None,
         headers: Mapping[str, str] | None = None,
         fields: Mapping[str, Any] | None = None,
         omit: Collection[str] = (),
-        times: int | None = None,
-        optional: bool = False,
-        expect_calls: int | None = None,
+        **options: Unpack[CountedRuleOptions],
     ) -> FaultRule:
         """Answer matching requests with *fault*: an error code, a catalog entry or case, or an outcome.
 
         ``status``, ``message``, ``headers``, ``fields`` and ``omit`` override the error body
-        (``status=200`` sends "200 with success: false"). ``times`` limits how many requests the
-        rule answers; ``expect_calls`` demands an exact count at the end of the test; otherwise
-        the rule must be used at least once unless ``optional=True``.
+        (``status=200`` sends "200 with success: false"). The rule options (`RuleOptions`) say
+        which requests it answers (``method``, ``path``, ``base_url``), how often (``times``),
+        how its use is checked (``optional``, ``expect_calls``) and, on the loopback server, how
+        slowly it answers (``delay``, ``trickle``).
         """
 
         overrides = {"status": status, "message": message, "headers": headers, "fields": fields}
@@ -243,10 +303,7 @@ class CoboFaults:
                     f"for {shown(fault)} build the outcome itself (error(...), gateway(...), respond(...))"
                 )
             outcome = error(outcome.entry, status=status, message=message, headers=headers, fields=fields, omit=omit)
-        return self._rule(
-            [outcome], "inject", method=method, path=path, base_url=base_url,
-            times=times, optional=optional, expect_calls=expect_calls,
-        )  # fmt: skip
+        return self._rule([outcome], "inject", options)
 
     def status(
         self,
@@ -254,70 +311,55 @@ class CoboFaults:
         *,
         body: str | bytes = "html",
         headers: Mapping[str, str] | None = None,
-        method: str | None = None,
-        path: str | re.Pattern[str] | None = None,
-        base_url: str | Iterable[str] | None = None,
-        times: int | None = None,
-        optional: bool = False,
-        expect_calls: int | None = None,
+        **options: Unpack[CountedRuleOptions],
     ) -> FaultRule:
-        """Answer with a bare HTTP *status* as a gateway sends it: ``body="html"``, ``"empty"`` or raw text."""
-        return self._rule(
-            [gateway(status, body=body, headers=headers)], "status", method=method, path=path,
-            base_url=base_url, times=times, optional=optional, expect_calls=expect_calls,
-        )  # fmt: skip
+        """Answer with a bare HTTP *status* as a gateway sends it: ``body="html"``, ``"empty"`` or raw text.
 
-    def network(
-        self,
-        kind: str,
-        *,
-        method: str | None = None,
-        path: str | re.Pattern[str] | None = None,
-        base_url: str | Iterable[str] | None = None,
-        times: int | None = None,
-        optional: bool = False,
-        expect_calls: int | None = None,
-    ) -> FaultRule:
+        Takes the rule options of `inject` (`RuleOptions`, with ``times``).
+        """
+        return self._rule([gateway(status, body=body, headers=headers)], "status", options)
+
+    def network(self, kind: str, **options: Unpack[CountedRuleOptions]) -> FaultRule:
         """Fail matching requests below HTTP: ``"connect_timeout"``, ``"read_timeout"``,
-        ``"connect_error"`` or ``"dropped"`` (a body cut off mid-way)."""
+        ``"connect_error"``, ``"reset"`` (the peer resets the connection), ``"no_response"`` (the
+        peer closes it without answering) or ``"dropped"`` (a body cut off mid-way).
+
+        Takes the rule options of `inject` (`RuleOptions`, with ``times``). A transport that
+        cannot produce *kind* is named when the rule is declared: the loopback server has a real
+        socket, so it produces ``reset``, ``no_response`` and ``dropped``, and a real timeout
+        with ``delay=`` longer than the client's own timeout.
+        """
         makers: dict[str, Callable[[], Outcome]] = {
             "connect_timeout": connect_timeout,
             "read_timeout": read_timeout,
             "connect_error": connect_error,
+            "reset": connection_reset,
+            "no_response": no_response,
             "dropped": dropped_connection,
         }
         if not isinstance(kind, str) or kind not in makers:
             raise ValueError(f"unknown network fault {shown(kind)}; valid: {', '.join(NETWORK_FAULT_KINDS)}")
-        return self._rule(
-            [makers[kind]()], "network", method=method, path=path, base_url=base_url,
-            times=times, optional=optional, expect_calls=expect_calls,
-        )  # fmt: skip
+        return self._rule([makers[kind]()], "network", options)
 
     def sequence(
         self,
         outcomes: Iterable[OutcomeLike],
         *,
         repeat_last: bool = False,
-        method: str | None = None,
-        path: str | re.Pattern[str] | None = None,
-        base_url: str | Iterable[str] | None = None,
-        optional: bool = False,
-        expect_calls: int | None = None,
+        **options: Unpack[RuleOptions],
     ) -> FaultRule:
         """Answer successive matching requests with *outcomes*, in order.
 
         Once every outcome is given, further requests fail with a clear
         `SequenceExhaustedError` (or, with ``repeat_last=True``, get the last outcome again).
+        Takes the rule options of `inject` but ``times`` (`RuleOptions`).
         """
         if isinstance(outcomes, (str, bytes)) or not isinstance(outcomes, Iterable):
             raise TypeError(f"outcomes must be a list of codes or outcomes, got {shown(outcomes)}")
         steps = [as_outcome(o) for o in outcomes]
         if not steps:
             raise ValueError("a sequence needs at least one outcome")
-        return self._rule(
-            steps, "sequence", method=method, path=path, base_url=base_url,
-            optional=optional, expect_calls=expect_calls, repeat=repeat_last,
-        )  # fmt: skip
+        return self._rule(steps, "sequence", options, repeat=repeat_last)
 
     def fail_then_succeed(
         self,
@@ -325,42 +367,26 @@ class CoboFaults:
         *,
         times: int = 1,
         result: Any = None,
-        method: str | None = None,
-        path: str | re.Pattern[str] | None = None,
-        base_url: str | Iterable[str] | None = None,
-        optional: bool = False,
-        expect_calls: int | None = None,
+        **options: Unpack[RuleOptions],
     ) -> FaultRule:
         """Fail the first *times* matching requests with *fault*, then answer one with success.
 
         The success body carries *result*. A request after that fails with a clear error, so a
-        client that retries more than it needs to is caught.
+        client that retries more than it needs to is caught. Takes the rule options of `inject`
+        (`RuleOptions`).
         """
         if isinstance(times, bool) or not isinstance(times, int) or times < 1:
             raise ValueError(f"times must be a positive int, got {shown(times)}")
         failure = as_outcome(fault)
         # counted, not repeated in a list: times=10**9 costs what times=1 does
-        return self._rule(
-            [failure, success(result)], "fail_then_succeed", method=method, path=path, base_url=base_url,
-            optional=optional, expect_calls=expect_calls, repeat=False, counts=(times, 1),
-        )  # fmt: skip
+        return self._rule([failure, success(result)], "fail_then_succeed", options, repeat=False, counts=(times, 1))
 
-    def succeed(
-        self,
-        result: Any = None,
-        *,
-        method: str | None = None,
-        path: str | re.Pattern[str] | None = None,
-        base_url: str | Iterable[str] | None = None,
-        times: int | None = None,
-        optional: bool = False,
-        expect_calls: int | None = None,
-    ) -> FaultRule:
-        """Answer matching requests normally: ``{"success": true, "result": result}``."""
-        return self._rule(
-            [success(result)], "succeed", method=method, path=path, base_url=base_url,
-            times=times, optional=optional, expect_calls=expect_calls,
-        )  # fmt: skip
+    def succeed(self, result: Any = None, **options: Unpack[CountedRuleOptions]) -> FaultRule:
+        """Answer matching requests normally: ``{"success": true, "result": result}``.
+
+        Takes the rule options of `inject` (`RuleOptions`, with ``times``).
+        """
+        return self._rule([success(result)], "succeed", options)
 
     def allow_host(self, *hosts: str) -> None:
         """Let requests to *hosts* (on any port) that no rule answers through to the real host.
@@ -384,14 +410,16 @@ class CoboFaults:
         via = "+".join(self.transport_names)
         return f"<CoboFaults {len(self.book.rules)} rule(s), {len(self.calls)} call(s), via {via}>"
 
-    def sign_responses(self, key: TestKey | None = None) -> TestKey:
+    def sign_responses(self, key: TestKey | None = None, *, spelling: Spelling = "both") -> TestKey:
         """Sign every Cobo answer from now on as Cobo signs its responses, and return the signing key.
 
         Configure the client with ``key.public_key_hex`` as Cobo's public key (the SDK's
         ``Env(host, coboPub)``). *key* defaults to the session's test key, the one the
         ``cobo_signing_key`` fixture gives. Gateway pages stay unsigned; `signed` outcomes
-        inject forged signatures. Needs ``pip install 'pytest-cobo-errors[signing]'``.
+        inject forged signatures. ``spelling`` chooses the headers, as for `signed`: both
+        spellings by default, as Cobo sends them. Needs ``pip install 'pytest-cobo-errors[signing]'``.
         """
+        self.signature_spelling = check_spelling(spelling)
         if key is not None and not isinstance(key, TestKey):
             raise TypeError(f"key must be a TestKey (e.g. the cobo_signing_key fixture), got {type(key).__name__}")
         signer = session_key() if key is None else key

@@ -336,8 +336,18 @@ def read_timeout() -> NetworkFault:
 
 
 def connect_error() -> NetworkFault:
-    """The connection is refused or reset before any response."""
+    """The connection is refused before the request is sent."""
     return NetworkFault("connect_error")
+
+
+def connection_reset() -> NetworkFault:
+    """The request went out; the peer resets the connection instead of answering (ECONNRESET)."""
+    return NetworkFault("reset")
+
+
+def no_response() -> NetworkFault:
+    """The request went out; the peer closes the connection without a byte of response."""
+    return NetworkFault("no_response")
 
 
 def dropped_connection(code: int | ErrorCode = 1000, *, status: int | None = None, after: int | None = None) -> Respond:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Generator, Iterator
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import pytest
 
@@ -17,14 +17,17 @@ if TYPE_CHECKING:
     from pytest_cobo_errors.catalog import ErrorCode, HttpStatus
     from pytest_cobo_errors.coverage import ErrorCoverage
     from pytest_cobo_errors.faults import CoboFaults
+    from pytest_cobo_errors.server import CoboServer
     from pytest_cobo_errors.signing import TestKey
 
+_Faults = TypeVar("_Faults", bound="CoboFaults")
 SETTINGS = pytest.StashKey[Settings]()
 COVERAGE: pytest.StashKey[ErrorCoverage] = pytest.StashKey()
 CALL_VERDICTS = pytest.StashKey["_CallVerdicts"]()
 CALL_OUTCOME = pytest.StashKey[Literal["", "passed", "failed"]]()
 STRAYS = pytest.StashKey[list[str]]()
 _SWITCHBOARD = "pytest_cobo_errors.switchboard"
+_LOOPBACK = "pytest_cobo_errors.transports.loopback"
 
 
 class _CallVerdicts:
@@ -162,11 +165,17 @@ def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: objec
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     settings = config.stash[SETTINGS]
-    guard_now = False
+    guard_now = serving = False
     for item in items:
         if not settings.live and item.get_closest_marker(LIVE_MARKER) is not None:
             item.add_marker(pytest.mark.skip(reason="talks to Cobo's development host: run with --cobo-live"))
-        guard_now = guard_now or "cobo_fault" in getattr(item, "fixturenames", ())
+        names = getattr(item, "fixturenames", ())
+        guard_now = guard_now or "cobo_fault" in names or "cobo_server" in names
+        if not serving and ("cobo_server" in names or "cobo_server_url" in names):
+            serving = True
+            problem = _server_missing()
+            if problem:
+                raise pytest.UsageError(f"{item.nodeid} uses {problem}")
     if guard_now:
         # Before the first test, not at the first cobo_fault: a test that runs earlier is held too.
         from pytest_cobo_errors import guard
@@ -202,6 +211,9 @@ def _strays(config: pytest.Config) -> list[str]:
     board = sys.modules.get(_SWITCHBOARD)  # not imported: nothing was ever intercepted
     if board is not None:
         config.stash[STRAYS].extend(board.SWITCHBOARD.take_strays())
+    loopback = sys.modules.get(_LOOPBACK)  # not imported: no test used cobo_server
+    if loopback is not None:
+        config.stash[STRAYS].extend(f"{line} (via server)" for line in loopback.take_strays())
     return config.stash[STRAYS]
 
 
@@ -247,6 +259,27 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         )
 
 
+def _judged(request: pytest.FixtureRequest, faults: _Faults) -> Iterator[_Faults]:
+    """Run *faults* for one test; at teardown, if the test passed, fail it for faults misused."""
+    from pytest_cobo_errors.faults import describe_problems
+
+    config = request.config
+    if config.stash.get(CALL_VERDICTS, None) is None:
+        config.stash[CALL_VERDICTS] = _CallVerdicts()
+        config.pluginmanager.register(config.stash[CALL_VERDICTS], "cobo-errors-call-verdicts")
+    request.node.stash[CALL_OUTCOME] = ""  # a rerun's earlier attempt must not speak for this one
+    faults.start()
+    try:
+        yield faults
+    finally:
+        faults.stop()
+    if request.node.stash[CALL_OUTCOME] != "passed":
+        return
+    problems = faults.problems()
+    if problems:
+        pytest.fail(describe_problems(problems), pytrace=False)
+
+
 @pytest.fixture
 def cobo_fault(request: pytest.FixtureRequest) -> Iterator[CoboFaults]:
     """Inject documented Cobo errors, gateway pages and network faults into this test's HTTP traffic.
@@ -261,14 +294,9 @@ def cobo_fault(request: pytest.FixtureRequest) -> Iterator[CoboFaults]:
     a module- or class-scoped fixture: each test's ``cobo_fault`` rules are asked first, and
     what they decline goes to the shared block.
     """
-    from pytest_cobo_errors.faults import CoboFaults, describe_problems
+    from pytest_cobo_errors.faults import CoboFaults
 
-    config = request.config
-    if config.stash.get(CALL_VERDICTS, None) is None:
-        config.stash[CALL_VERDICTS] = _CallVerdicts()
-        config.pluginmanager.register(config.stash[CALL_VERDICTS], "cobo-errors-call-verdicts")
-    request.node.stash[CALL_OUTCOME] = ""  # a rerun's earlier attempt must not speak for this one
-    settings = config.stash[SETTINGS]
+    settings = request.config.stash[SETTINGS]
     marker = request.node.get_closest_marker(TRANSPORTS_MARKER)
     try:
         faults = CoboFaults(
@@ -282,16 +310,54 @@ def cobo_fault(request: pytest.FixtureRequest) -> Iterator[CoboFaults]:
         problem = ""
     if problem:  # failed outside the handler, so the report is not chained to the ValueError
         pytest.fail(f"@pytest.mark.cobo_transports: {problem}", pytrace=False)
-    faults.start()
+    yield from _judged(request, faults)
+
+
+def _server_missing() -> str:
+    from pytest_cobo_errors.transports import require
+
     try:
-        yield faults
-    finally:
-        faults.stop()
-    if request.node.stash[CALL_OUTCOME] != "passed":
-        return
-    problems = faults.problems()
-    if problems:
-        pytest.fail(describe_problems(problems), pytrace=False)
+        require("server")
+    except ValueError as exc:
+        return f"cobo_server: {exc}"
+    return ""
+
+
+@pytest.fixture(scope="session")
+def cobo_server_url() -> Iterator[str]:
+    """The address of this session's fake Cobo on 127.0.0.1, such as ``http://127.0.0.1:41234``.
+
+    Session-scoped, for what starts once per session: a service under test in a subprocess or
+    a container, given it as Cobo's base URL (``url + "/v2"`` for WaaS 2.0). Each test's rules
+    are declared on ``cobo_server``. One server per test process (each pytest-xdist worker has
+    its own port); it needs the ``server`` extra.
+    """
+    problem = _server_missing()
+    if problem:
+        pytest.fail(problem, pytrace=False)
+    from pytest_cobo_errors.transports import loopback
+
+    was_running = loopback.running_server() is not None
+    server = loopback.running()
+    yield server.url
+    if not was_running:  # an outer session (pytester's host) keeps the server it started
+        loopback.shut()
+
+
+@pytest.fixture
+def cobo_server(request: pytest.FixtureRequest, cobo_server_url: str) -> Iterator[CoboServer]:
+    """Serve this test's Cobo faults from a fake Cobo on 127.0.0.1, to any client in any process.
+
+    The declaring API of ``cobo_fault`` (``inject``, ``status``, ``network``, ``sequence``,
+    ``fail_then_succeed``, ``succeed``, ``sign_responses``), on a real socket: hand a client
+    ``cobo_server.url`` as Cobo's base URL. Rules may also take ``delay=`` and ``trickle=``, and
+    ``network()`` gives ``"reset"``, ``"no_response"`` and ``"dropped"`` for real. A request no
+    rule answers gets error 1000 at HTTP 500 saying why, and fails the test at teardown; a rule
+    never used fails it too, unless declared ``optional=True``.
+    """
+    from pytest_cobo_errors.server import CoboServer
+
+    yield from _judged(request, CoboServer(label=f"test {request.node.nodeid}"))
 
 
 @pytest.fixture(scope="session")

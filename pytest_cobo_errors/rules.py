@@ -99,6 +99,8 @@ class FaultRule:
         optional: bool = False,
         expect_calls: int | None = None,
         kind: str = "inject",
+        delay: float = 0.0,
+        trickle: float = 0.0,
     ) -> None:
         if not outcomes:
             raise ValueError("a fault needs at least one outcome")
@@ -134,6 +136,8 @@ class FaultRule:
         self.optional = optional
         self.expect_calls = expect_calls
         self.kind = kind
+        self.delay = delay
+        self.trickle = trickle
         self.calls: list[Call] = []
 
     # -- what it answers --------------------------------------------------------------------

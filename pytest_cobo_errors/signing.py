@@ -28,12 +28,16 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 
 __all__ = [
+    "HYPHEN_SIGNATURE_HEADER",
+    "HYPHEN_TIMESTAMP_HEADER",
     "SIGNATURE_FAULTS",
     "SIGNATURE_HEADER",
+    "SPELLINGS",
     "TIMESTAMP_HEADER",
     "SignatureFault",
     "SignedOutcome",
     "SigningUnavailableError",
+    "Spelling",
     "TestKey",
     "render_signed",
     "session_key",
@@ -42,7 +46,18 @@ __all__ = [
 
 TIMESTAMP_HEADER = "BIZ_TIMESTAMP"
 SIGNATURE_HEADER = "BIZ_RESP_SIGNATURE"
-"""The header spellings the official Python SDK reads (requests matches header names case-insensitively)."""
+"""The underscore spellings, which the official Python, Java, JS and PHP v1 SDKs read."""
+HYPHEN_TIMESTAMP_HEADER = "Biz-Timestamp"
+HYPHEN_SIGNATURE_HEADER = "Biz-Resp-Signature"
+"""The hyphen spellings, which the Go v1 SDK and the Python v2 SDK read."""
+_SIGNATURE_HEADERS = frozenset(
+    h.lower() for h in (TIMESTAMP_HEADER, SIGNATURE_HEADER, HYPHEN_TIMESTAMP_HEADER, HYPHEN_SIGNATURE_HEADER)
+)
+
+Spelling = Literal["both", "underscore", "hyphen"]
+SPELLINGS: tuple[str, ...] = get_args(Spelling)
+"""Which signature headers a signed answer carries: Cobo's servers send both spellings; each one
+alone is the fault for a client that reads only the other."""
 
 SignatureFault = Literal["valid", "tampered", "wrong", "missing", "stale"]
 SIGNATURE_FAULTS: tuple[str, ...] = get_args(SignatureFault)
@@ -123,13 +138,35 @@ class TestKey:
             return False
         return True
 
-    def signature_headers(self, body: bytes, *, timestamp: str | None = None) -> tuple[tuple[str, str], ...]:
-        """The ``BIZ_TIMESTAMP`` and ``BIZ_RESP_SIGNATURE`` headers that sign *body* (now, unless given)."""
+    def signature_headers(
+        self, body: bytes, *, timestamp: str | None = None, spelling: Spelling = "both"
+    ) -> tuple[tuple[str, str], ...]:
+        """The timestamp and signature headers that sign *body* (now, unless given): ``BIZ_TIMESTAMP``
+        and ``BIZ_RESP_SIGNATURE``, ``Biz-Timestamp`` and ``Biz-Resp-Signature``, or both pairs."""
         stamp = _timestamp() if timestamp is None else timestamp
-        return (TIMESTAMP_HEADER, stamp), (SIGNATURE_HEADER, self.sign(body + b"|" + stamp.encode("utf-8")))
+        return _spelled(stamp, self.sign(body + b"|" + stamp.encode("utf-8")), spelling)
 
     def __repr__(self) -> str:
         return f"TestKey(public_key_hex={self.public_key_hex!r})"
+
+
+def _spelled(stamp: str, signature: str | None, spelling: Spelling) -> tuple[tuple[str, str], ...]:
+    pairs: list[tuple[str, str]] = []
+    if spelling != "hyphen":
+        pairs.append((TIMESTAMP_HEADER, stamp))
+        if signature is not None:
+            pairs.append((SIGNATURE_HEADER, signature))
+    if spelling != "underscore":
+        pairs.append((HYPHEN_TIMESTAMP_HEADER, stamp))
+        if signature is not None:
+            pairs.append((HYPHEN_SIGNATURE_HEADER, signature))
+    return tuple(pairs)
+
+
+def check_spelling(spelling: object) -> Spelling:
+    if spelling not in SPELLINGS:
+        raise ValueError(f"unknown spelling {shown(spelling)}; valid: {', '.join(SPELLINGS)}")
+    return spelling  # type: ignore[return-value]
 
 
 _lock = threading.Lock()
@@ -148,8 +185,9 @@ def session_key() -> TestKey:
     return _shared("session")
 
 
-def render_signed(outcome: Outcome, signer: TestKey | None) -> Reply | NetworkFault:
-    """*outcome* rendered once, as a fault set with *signer* (or none) sends it.
+def render_signed(outcome: Outcome, signer: TestKey | None, spelling: Spelling = "both") -> Reply | NetworkFault:
+    """*outcome* rendered once, as a fault set with *signer* (or none) sends it, signature headers
+    spelled as *spelling* says.
 
     Gateway pages stay unsigned (proxies do not sign), as do network faults and replies whose
     headers already carry a signature header; a `signed` outcome gets its own signature fault,
@@ -160,9 +198,9 @@ def render_signed(outcome: Outcome, signer: TestKey | None) -> Reply | NetworkFa
     reply = outcome.render()
     if signer is None or isinstance(outcome, GatewayPage) or isinstance(reply, NetworkFault):
         return reply
-    if reply.header(TIMESTAMP_HEADER) is not None or reply.header(SIGNATURE_HEADER) is not None:
+    if any(name.lower() in _SIGNATURE_HEADERS for name, _ in reply.headers):
         return reply
-    return replace(reply, headers=reply.headers + signer.signature_headers(reply.body))
+    return replace(reply, headers=reply.headers + signer.signature_headers(reply.body, spelling=spelling))
 
 
 def _tamper_default(body: bytes) -> bytes:
@@ -184,6 +222,7 @@ class SignedOutcome(Respond):
     age: float = _ONE_DAY
     tamper: Callable[[bytes], bytes] = _tamper_default
     key: TestKey | None = None
+    spelling: Spelling = "both"
 
     @property
     def label(self) -> str:
@@ -194,7 +233,8 @@ class SignedOutcome(Respond):
             "missing": "signature header missing",
             "stale": f"validly signed with a timestamp {self.age:g}s old",
         }[self.signature]
-        return f"{self.inner.label if self.inner else '?'}, {what}"
+        spelled = "" if self.spelling == "both" else f" ({self.spelling} headers only)"
+        return f"{self.inner.label if self.inner else '?'}, {what}{spelled}"
 
     def render(self) -> Reply:
         return self.render_with(self.key or session_key())
@@ -205,21 +245,23 @@ class SignedOutcome(Respond):
         assert not isinstance(self.inner, NetworkFault)
         reply = self.inner.render()
         body = reply.body
-        kept = tuple((k, v) for k, v in reply.headers if k.upper() not in (TIMESTAMP_HEADER, SIGNATURE_HEADER))
+        kept = tuple((k, v) for k, v in reply.headers if k.lower() not in _SIGNATURE_HEADERS)
+        spelling = self.spelling
         if self.signature == "wrong":
-            added = _shared("impostor").signature_headers(body)
+            added = _shared("impostor").signature_headers(body, spelling=spelling)
         elif self.signature == "stale":
-            added = key.signature_headers(body, timestamp=_timestamp(self.age))
+            added = key.signature_headers(body, timestamp=_timestamp(self.age), spelling=spelling)
         elif self.signature == "missing":
-            added = ((TIMESTAMP_HEADER, _timestamp()),)
+            added = _spelled(_timestamp(), None, spelling)
         else:
-            added = key.signature_headers(body)
+            added = key.signature_headers(body, spelling=spelling)
             if self.signature == "tampered":
                 body = self.tamper(body)
         return Reply(reply.status, kept + added, body, reply.drop_after)
 
     def __repr__(self) -> str:
-        return f"signed({self.inner!r}, signature={self.signature!r})"
+        spelled = "" if self.spelling == "both" else f", spelling={self.spelling!r}"
+        return f"signed({self.inner!r}, signature={self.signature!r}{spelled})"
 
 
 def signed(
@@ -229,16 +271,23 @@ def signed(
     age: float | None = None,
     tamper: bytes | str | Callable[[bytes], bytes] | None = None,
     key: TestKey | None = None,
+    spelling: Spelling = "both",
 ) -> SignedOutcome:
     """*fault* (an error code, a success, any outcome with a body) sent with a chosen signature.
 
     ``signature`` is ``"valid"``; or a fault a client must reject: ``"tampered"`` (the body
     changes after signing; by default only in a way JSON ignores, or to ``tamper``: bytes, str
     or a function of the signed body), ``"wrong"`` (signed by another key), ``"missing"``
-    (``BIZ_TIMESTAMP`` sent, ``BIZ_RESP_SIGNATURE`` not) or ``"stale"`` (a valid signature over
-    a timestamp ``age`` seconds old, one day by default). Gateway pages and network faults have
-    no Cobo signature to forge, so they are refused.
+    (the timestamp sent, the signature not) or ``"stale"`` (a valid signature over a timestamp
+    ``age`` seconds old, one day by default). Gateway pages and network faults have no Cobo
+    signature to forge, so they are refused.
+
+    ``spelling`` says which headers carry it: ``"both"`` (``BIZ_TIMESTAMP``/``BIZ_RESP_SIGNATURE``
+    and ``Biz-Timestamp``/``Biz-Resp-Signature``, as Cobo sends them), or ``"underscore"`` or
+    ``"hyphen"`` alone: the fault for a client that reads only the other spelling (the Python v1
+    SDK reads underscores; the Go v1 and Python v2 SDKs read hyphens).
     """
+    check_spelling(spelling)
     if signature not in SIGNATURE_FAULTS:
         raise ValueError(f"unknown signature {signature!r}; valid: {', '.join(SIGNATURE_FAULTS)}")
     if tamper is not None and signature != "tampered":
@@ -283,4 +332,5 @@ def signed(
         age=_ONE_DAY if age is None else float(age),
         tamper=change,
         key=key,
+        spelling=spelling,
     )

@@ -22,7 +22,7 @@ import sys
 import threading
 import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from pytest_cobo_errors import hosts
@@ -36,7 +36,7 @@ from pytest_cobo_errors.rules import (
     Verdict,
 )
 from pytest_cobo_errors.signing import render_signed
-from pytest_cobo_errors.transports import TRANSPORTS, load
+from pytest_cobo_errors.transports import TRANSPORTS, in_process, load
 from pytest_cobo_errors.transports.contract import DEFER, PASS_THROUGH, CapturedRequest, Decision, NetworkFault, Reply
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = ["SWITCHBOARD", "Switchboard", "Window"]
 
 _OWNER: contextvars.ContextVar[Window | None] = contextvars.ContextVar("cobo_fault_window", default=None)
+_UNANSWERED = "1000 at HTTP 500 (header X-Cobo-Fault-Unanswered)"
 _IN_PROCESS_HINT = "https://github.com/pytest-cobo-errors/pytest-cobo-errors#nothing-reaches-cobo"
 
 
@@ -117,13 +118,14 @@ def _suggested_rule(request: CapturedRequest, windows: list[Window]) -> str:
     """A rule that answers *request* when declared on the innermost fault set that sees its transport."""
     chosen = [w.faults for w in windows if request.transport in w.faults.transport_names]
     bases = chosen[0].base_urls if chosen else hosts.DEFAULT_BASES
+    name = TRANSPORTS[request.transport].fixture
     for base in bases:
         relative = base.relative_path(request)
         if relative is not None:  # a rule's path is matched below its base URL's path
-            return f"cobo_fault.succeed(path={relative!r})"
+            return f"{name}.succeed(path={relative!r})"
     # another scheme, port or host than the set's base URLs (http://, :8443): the rule must name it
     origin = str(hosts.BaseUrl.origin_of(request))
-    return f"cobo_fault.succeed(path={request.path!r}, base_url={origin!r})"
+    return f"{name}.succeed(path={request.path!r}, base_url={origin!r})"
 
 
 class Switchboard:
@@ -274,10 +276,34 @@ class Switchboard:
         host = hosts.normalise_host(request.host)
         return any(host in w.faults.allowed_hosts for w in windows)
 
+    def _serving(self, transport: str) -> Window | _Stray:
+        """The fault set a loopback server's request belongs to: the innermost active one that
+        chose the server (the request has no context of its own: it may come from another process)."""
+        for window in reversed(self.windows):
+            if transport in window.faults.transport_names:
+                return window
+        return _Stray(f"no fault set that serves {transport} was active")
+
+    def _to_loopback(self, request: CapturedRequest) -> bool:
+        """Whether an in-process request is addressed to a server of ours on loopback (it goes there)."""
+        return any(
+            base.same_origin(request)
+            for window in self.windows
+            if not all(in_process(name) for name in window.faults.transport_names)
+            for base in window.faults.base_urls
+        )
+
     def __call__(self, request: CapturedRequest, *, others_may_answer: bool = False) -> Decision:
         __tracebackhide__ = True  # failures show the user's frames, not the plugin's
         with self.lock:
-            owner = self._owner()
+            if not in_process(request.transport):
+                owner: Window | _Stray | None = self._serving(request.transport)
+                if isinstance(owner, _Stray):
+                    raise StrayRequestError(self._stray(request, owner.why))
+            elif self._to_loopback(request):
+                return PASS_THROUGH  # to our own server, which answers it with its rules
+            else:
+                owner = self._owner()
             if not isinstance(owner, Window):
                 if not self._protected(request, []):
                     # not ours to police outside a window: as if nothing of ours were patched
@@ -317,9 +343,16 @@ class Switchboard:
                     declined.append((window, verdict))
                     continue
                 outcome = verdict.outcome
-                reply = render_signed(outcome, window.faults.signer)  # rendered once, here
+                reply = render_signed(outcome, window.faults.signer, window.faults.signature_spelling)  # rendered once
                 if isinstance(reply, Reply):
                     reply = reply.as_sent_to(request.method)
+                rule = verdict.rule
+                if rule.delay or rule.trickle:
+                    reply = (
+                        replace(reply, delay=rule.delay, trickle=rule.trickle)
+                        if isinstance(reply, Reply)
+                        else replace(reply, delay=rule.delay)
+                    )
                 book.record(verdict.rule, Call(request, outcome, reply))
             if window.faults.on_served is not None:
                 window.faults.on_served(outcome, reply)
@@ -373,7 +406,8 @@ class Switchboard:
         protected: bool,
         others: str,
     ) -> str:
-        lines = [f"cobo_fault: no rule answers {request.describe()} (via {request.transport})."]
+        fixture = TRANSPORTS[request.transport].fixture
+        lines = [f"{fixture}: no rule answers {request.describe()} (via {request.transport})."]
         reasons = [(w, v) for w, v in declined if v.reasons]
         if reasons:
             lines.append("The declared rules, and why each did not answer:")
@@ -393,7 +427,9 @@ class Switchboard:
         # Each suggestion on a line of its own, as code to paste: tests/test_advice.py follows every
         # one and checks that the request is then answered.
         rule = _suggested_rule(request, windows)
-        if protected:
+        if not in_process(request.transport):
+            lines += [f"{fixture} answered it with error {_UNANSWERED}; declare a rule for it, e.g.", f"    {rule}"]
+        elif protected:
             where = "a Cobo host" if hosts.is_cobo_host(request.host) else "under this test's Cobo base URLs"
             lines += [f"It is {where}, so it never reaches the network: declare a rule for it, e.g.", f"    {rule}"]
         else:

@@ -27,9 +27,11 @@ __all__ = [
     "UnsupportedFaultError",
     "available",
     "check_supported",
+    "in_process",
     "load",
     "parse_transports",
     "register",
+    "require",
 ]
 
 
@@ -42,7 +44,9 @@ class TransportSpec(NamedTuple):
 
     ``module``'s ``make()`` returns a fresh, unstarted `Transport`; ``library`` is the import name
     that must be installed, ``install`` what to run when it is not; ``capabilities`` says what it
-    can produce (None: every network fault, no delay).
+    can produce (None: every network fault, no delay). A transport that is not ``in_process`` is a
+    server on loopback: requests reach it from anywhere, so they belong to whichever fault set
+    chose it, not to the code that sent them; ``fixture`` names the fixture that offers it.
     """
 
     name: str
@@ -50,6 +54,8 @@ class TransportSpec(NamedTuple):
     library: str
     install: str
     capabilities: Capabilities | None = None
+    in_process: bool = True
+    fixture: str = "cobo_fault"
 
 
 TRANSPORTS: dict[str, TransportSpec] = {}
@@ -74,6 +80,28 @@ register(
 )
 
 
+def _loopback_capabilities() -> Capabilities:
+    from pytest_cobo_errors.transports.contract import Capabilities
+
+    # what a server can do to a connection it has accepted; it cannot refuse or stall the connect
+    return Capabilities(
+        network_faults=frozenset({"reset", "no_response", "dropped"}), delay=True, final_informational=False
+    )
+
+
+register(
+    TransportSpec(
+        "server",
+        "pytest_cobo_errors.transports.loopback",
+        "pytest_httpserver",
+        "pip install 'pytest-cobo-errors[server]'",
+        None,  # filled in on first check: the contract module is not imported for the registry
+        in_process=False,
+        fixture="cobo_server",
+    )
+)
+
+
 @functools.cache
 def _installed(library: str) -> bool:
     # find_spec walks sys.path; asked once per library, not once per test
@@ -81,12 +109,23 @@ def _installed(library: str) -> bool:
 
 
 def available() -> tuple[str, ...]:
-    """The transports whose library is installed, in registration order."""
-    return tuple(name for name, spec in TRANSPORTS.items() if _installed(spec.library))
+    """The in-process transports whose library is installed, in registration order."""
+    return tuple(name for name, spec in TRANSPORTS.items() if spec.in_process and _installed(spec.library))
+
+
+def in_process(name: str) -> bool:
+    return TRANSPORTS[name].in_process
+
+
+def require(name: str) -> None:
+    """Raise ValueError saying what to install if transport *name*'s library is missing."""
+    spec = TRANSPORTS[name]
+    if not _installed(spec.library):
+        raise ValueError(f"the {name} transport needs the {spec.library!r} library: {spec.install}")
 
 
 def _valid() -> str:
-    return ", ".join(["auto", *TRANSPORTS])
+    return ", ".join(["auto", *(name for name, spec in TRANSPORTS.items() if spec.in_process)])
 
 
 def parse_transports(value: object) -> tuple[str, ...]:
@@ -111,20 +150,26 @@ def parse_transports(value: object) -> tuple[str, ...]:
         if name not in TRANSPORTS:
             shown = name if len(name) <= 24 else f"{name[:20]}…"
             raise ValueError(f"unknown transport {shown!r}; valid: {_valid()}")
-        spec = TRANSPORTS[name]
-        if not _installed(spec.library):
-            raise ValueError(f"the {name} transport needs the {spec.library!r} library: {spec.install}")
+        if not TRANSPORTS[name].in_process:
+            raise ValueError(
+                f"the {name} transport is a server on loopback, not an in-process one: request the "
+                f"{TRANSPORTS[name].fixture} fixture and point the client at its url; valid here: {_valid()}"
+            )
+        require(name)
     if not chosen:
         raise ValueError(f"no transport chosen; valid: {_valid()}")
     return chosen
 
 
-def check_supported(transports: Iterable[str], *, network_fault: str | None = None, delay: bool = False) -> None:
+def check_supported(
+    transports: Iterable[str], *, network_fault: str | None = None, delay: bool = False, status: int | None = None
+) -> None:
     """Raise `UnsupportedFaultError` naming the first chosen transport that cannot produce this."""
     from pytest_cobo_errors.transports.contract import Capabilities
 
     for name in transports:
-        caps = TRANSPORTS[name].capabilities or Capabilities()
+        spec = TRANSPORTS[name]
+        caps = spec.capabilities or (_loopback_capabilities() if not spec.in_process else Capabilities())
         if network_fault is not None and network_fault not in caps.network_faults:
             can = ", ".join(sorted(caps.network_faults)) or "none"
             raise UnsupportedFaultError(
@@ -132,7 +177,16 @@ def check_supported(transports: Iterable[str], *, network_fault: str | None = No
                 f"choose other transports for this test, e.g. @pytest.mark.cobo_transports(...)"
             )
         if delay and not caps.delay:
-            raise UnsupportedFaultError(f"the {name} transport cannot delay a response")
+            raise UnsupportedFaultError(
+                f"the {name} transport answers in-process, so it cannot hold an answer back (delay=, trickle=) "
+                "for a client's own timeout to fire: declare network('read_timeout') for the timeout in-process, "
+                "or use the cobo_server fixture, whose real socket delays for real"
+            )
+        if status is not None and status < 200 and not caps.final_informational:
+            raise UnsupportedFaultError(
+                f"the {name} transport cannot answer with {status}: on a real socket a 1xx is an interim answer, "
+                "and the client would wait past it for the real one"
+            )
 
 
 def load(name: str) -> Transport:

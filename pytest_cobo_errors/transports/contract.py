@@ -225,12 +225,19 @@ HeaderPairs = tuple[tuple[str, str], ...]
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """A rendered HTTP response. ``drop_after`` bytes into the body, the connection dies."""
+    """A rendered HTTP response. ``drop_after`` bytes into the body, the connection dies.
+
+    ``delay`` seconds pass before the status line is sent, and ``trickle`` seconds between each
+    of the ten pieces the body is then sent in: only a transport with a real socket (the loopback
+    server) honours them, and rules asking for them elsewhere are refused when declared.
+    """
 
     status: int
     headers: HeaderPairs
     body: bytes
     drop_after: int | None = None
+    delay: float = 0.0
+    trickle: float = 0.0
 
     def header(self, name: str) -> str | None:
         """The first value of header *name* (case-insensitive), or None."""
@@ -249,12 +256,22 @@ class Reply:
         if self.status < 200 or self.status == 204:  # these may not even announce a length
             headers = tuple((k, v) for k, v in headers if k.lower() != "content-length")
         # a dropped connection stays dropped: it breaks before the (now empty) body is complete
-        return Reply(self.status, headers, b"", None if self.drop_after is None else 0)
+        return Reply(self.status, headers, b"", None if self.drop_after is None else 0, self.delay)
 
 
-NetworkFaultKind = Literal["connect_timeout", "read_timeout", "connect_error"]
-NETWORK_FAULT_KINDS: Final[tuple[str, ...]] = ("connect_timeout", "read_timeout", "connect_error", "dropped")
-"""Every fault below HTTP a rule can declare (``dropped`` is a `Reply` with ``drop_after``)."""
+NetworkFaultKind = Literal["connect_timeout", "read_timeout", "connect_error", "reset", "no_response"]
+NETWORK_FAULT_KINDS: Final[tuple[str, ...]] = (
+    "connect_timeout",
+    "read_timeout",
+    "connect_error",
+    "reset",
+    "no_response",
+    "dropped",
+)
+"""Every fault below HTTP a rule can declare (``dropped`` is a `Reply` with ``drop_after``).
+
+``reset`` is a connection reset by the peer after the request was sent; ``no_response`` a
+connection the peer closes without a byte of response (a crashed or restarted upstream)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +283,8 @@ class NetworkFault:
     status: None = field(default=None, init=False)
     detail: str = ""
     """What the library's exception says; by default that cobo_fault injected it."""
+    delay: float = 0.0
+    """Seconds before the fault strikes (a real socket only, as `Reply.delay`)."""
 
     @property
     def label(self) -> str:
@@ -303,6 +322,9 @@ class Capabilities:
 
     network_faults: frozenset[str] = frozenset(NETWORK_FAULT_KINDS)
     delay: bool = False
+    """Whether it can hold an answer back for real (``delay=``, ``trickle=``)."""
+    final_informational: bool = True
+    """Whether a 1xx status can be the answer (on a real socket a client waits past it for the real one)."""
 
 
 class Handler(Protocol):

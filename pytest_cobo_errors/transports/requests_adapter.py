@@ -11,6 +11,7 @@ it; if that mock refuses it too, one message names both.
 
 from __future__ import annotations
 
+import errno
 import http.client
 import io
 import sys
@@ -20,7 +21,13 @@ import requests
 import requests.adapters
 from urllib3 import HTTPResponse
 from urllib3._collections import HTTPHeaderDict
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError, ReadTimeoutError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    MaxRetryError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+)
 from urllib3.util.retry import Retry
 
 from pytest_cobo_errors.transports.contract import (
@@ -75,6 +82,10 @@ def _as_urllib3_error(fault: NetworkFault) -> Exception:
         return ReadTimeoutError(None, None, fault.message)  # type: ignore[arg-type]
     if fault.kind == "connect_timeout":
         return ConnectTimeoutError(fault.message)
+    if fault.kind == "reset":  # urllib3 wraps the OSError of a real reset the same way
+        return ProtocolError("Connection aborted.", ConnectionResetError(errno.ECONNRESET, fault.message))
+    if fault.kind == "no_response":
+        return ProtocolError("Connection aborted.", http.client.RemoteDisconnected(fault.message))
     return NewConnectionError(None, fault.message)  # type: ignore[arg-type]
 
 
@@ -170,7 +181,7 @@ class _AskingAdapter(requests.adapters.BaseAdapter):
                     raise raised(decision.message, request=request) from None
                 except ReadTimeoutError:  # not retried at all (requests' default: Retry(0, read=False))
                     raise requests.exceptions.ReadTimeout(decision.message, request=request) from None
-                except OSError:  # urllib3's connection errors are OSErrors, which requests wraps so
+                except (OSError, ProtocolError):  # requests wraps urllib3's connection errors so
                     raise requests.exceptions.ConnectionError(decision.message, request=request) from None
                 retries.sleep()
             else:
