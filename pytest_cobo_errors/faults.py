@@ -9,7 +9,7 @@ import math
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from pytest_cobo_errors.catalog import shown
 from pytest_cobo_errors.coverage import recorder
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CoboFaults", "CountedRuleOptions", "RuleOptions", "ServedHook", "cobo_faults", "describe_problems"]
 
+_Self = TypeVar("_Self", bound="CoboFaults")
 ServedHook = Callable[[Outcome, "Reply | NetworkFault"], None]
 
 
@@ -161,6 +162,17 @@ class CoboFaults:
         window, self._window = self._window, None
         if window is not None:
             SWITCHBOARD.close(window)
+
+    def __enter__(self: _Self) -> _Self:
+        """``with CoboFaults(...) as faults:`` starts the set; its end stops it, then verifies use
+        (unless the block raised: that error wins)."""
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        self.stop()
+        if exc_type is None:
+            self.verify()
 
     @property
     def active(self) -> bool:
@@ -439,10 +451,5 @@ def cobo_faults(
     example, a plain script. When the block raises, that error wins and use is not verified.
     Under ``--cobo-coverage`` what it answers counts, as the fixture's does.
     """
-    faults = CoboFaults(base_urls=base_urls, transports=transports)
-    faults.start()
-    try:
+    with CoboFaults(base_urls=base_urls, transports=transports) as faults:
         yield faults
-    finally:
-        faults.stop()
-    faults.verify()

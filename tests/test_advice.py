@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from conformance.conftest import CLIENTS, Client
+from conformance.conftest import IN_PROCESS as CLIENTS
+from conformance.conftest import Client
 from loopback import Listener
 
 from pytest_cobo_errors import CoboFaults, UnmatchedRequestError, cobo_faults

@@ -22,6 +22,7 @@ import pytest
 import pytest_cobo_errors as api
 from pytest_cobo_errors import ERROR_CODES, CoboErrorCase
 from pytest_cobo_errors.faults import CoboFaults
+from pytest_cobo_errors.transports import UnsupportedFaultError
 
 # -- options --------------------------------------------------------------------------------
 LONG = "1" * 5000  # past Python's 4300-digit int() limit: must be refused before int(), and not echoed whole
@@ -444,6 +445,45 @@ BAD_CALLS = [
     Bad("CoboFaults.inject", lambda: _faults().inject(12007, method="FETCH"), ValueError, r"DELETE, GET, HEAD"),
     Bad("CoboFaults.inject", lambda: _faults().inject(12007, path="v1/x"), ValueError, r"must start with '/'"),
     Bad("CoboFaults.inject", lambda: _faults().inject(12007, path=5), TypeError, r"compiled regex"),
+    Bad(
+        "CoboFaults.inject",
+        lambda: _faults().inject(12007, pth="/x"),
+        TypeError,
+        r"inject\(\) got an unexpected keyword argument 'pth'; it takes: base_url, delay, expect_calls",
+    ),
+    Bad(
+        "CoboFaults.sequence",
+        lambda: _faults().sequence([12007], times=2),
+        TypeError,
+        r"unexpected keyword argument 'times'",
+    ),
+    Bad(
+        "CoboFaults.inject",
+        lambda: _faults().inject(12007, delay=-1),
+        ValueError,
+        r"delay must be a non-negative number of seconds, got -1",
+    ),
+    Bad(
+        "CoboFaults.inject",
+        lambda: _faults().inject(12007, delay=float("nan")),
+        ValueError,
+        r"delay must be a non-negative number",
+    ),
+    Bad(
+        "CoboFaults.succeed",
+        lambda: _faults().succeed(trickle="1"),
+        ValueError,
+        r"trickle must be a non-negative number of seconds, got '1'",
+    ),
+    Bad(
+        "CoboFaults.succeed", lambda: _faults().succeed(delay=True), ValueError, r"delay must be a non-negative number"
+    ),
+    Bad(
+        "CoboFaults.inject",
+        lambda: _faults().inject(12007, delay=1),
+        UnsupportedFaultError,
+        r"the httpx transport answers in-process.*cobo_server fixture",
+    ),
     Bad("CoboFaults.inject", lambda: _faults().inject(12007, base_url="nope"), ValueError, r"http\(s\)://host"),
     Bad("CoboFaults.inject", lambda: _faults().inject(12007, base_url=5), TypeError, r"base URL"),
     Bad("CoboFaults.inject", lambda: _faults().inject(12007, times=-1), ValueError, r"non-negative int"),
@@ -557,6 +597,8 @@ def test_a_wrong_call_raises_a_clear_error(bad: Bad) -> None:
 # Public callables with no argument a user could get wrong, or that accept any value by design.
 NOTHING_TO_GET_WRONG = {
     "connect_error",
+    "connection_reset",
+    "no_response",
     "connect_timeout",
     "read_timeout",
     "success_envelope",

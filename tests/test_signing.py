@@ -155,6 +155,59 @@ def test_signature_headers_given_by_the_test_are_left_alone(cobo_fault: CoboFaul
     assert (response.headers["BIZ_TIMESTAMP"], response.headers["BIZ_RESP_SIGNATURE"]) == ("1", "3000")
 
 
+UNDERSCORE = ("BIZ_TIMESTAMP", "BIZ_RESP_SIGNATURE")
+HYPHEN = ("Biz-Timestamp", "Biz-Resp-Signature")
+
+
+@requests_only
+def test_a_signed_answer_carries_both_header_spellings_as_cobo_sends_them(
+    cobo_fault: CoboFaults, cobo_signing_key: TestKey
+) -> None:
+    # the Python v1 SDK reads the underscore pair, the Go v1 and Python v2 SDKs the hyphen pair
+    cobo_fault.sign_responses(cobo_signing_key)
+    cobo_fault.succeed({"coin": "ETH"})
+    response = requests.get(DEV + COIN_INFO)
+    (stamp, signature), (hyphen_stamp, hyphen_signature) = (
+        [response.headers[h] for h in pair] for pair in (UNDERSCORE, HYPHEN)
+    )
+    assert (hyphen_stamp, hyphen_signature) == (stamp, signature)
+    assert verify_ecdsa_signature(f"{response.text}|{hyphen_stamp}", hyphen_signature, cobo_signing_key.public_key_hex)
+
+
+@requests_only
+@pytest.mark.parametrize(
+    ("spelling", "sent", "absent"), [("underscore", UNDERSCORE, HYPHEN), ("hyphen", HYPHEN, UNDERSCORE)]
+)
+def test_each_spelling_alone_is_the_fault_for_a_client_that_reads_the_other(
+    cobo_fault: CoboFaults, cobo_signing_key: TestKey, spelling: str, sent: tuple[str, str], absent: tuple[str, str]
+) -> None:
+    cobo_fault.sign_responses(cobo_signing_key, spelling=spelling)  # type: ignore[arg-type]
+    cobo_fault.inject(signed(12009, spelling=spelling), path="/v1/custody/new_withdraw_request/", method="POST")  # type: ignore[arg-type]
+    cobo_fault.succeed(path=COIN_INFO)
+    for response in (requests.get(DEV + COIN_INFO), requests.post(DEV + "/v1/custody/new_withdraw_request/")):
+        assert all(h in response.headers for h in sent)
+        assert not any(h in response.headers for h in absent)  # requests looks names up case-insensitively
+        assert verify_ecdsa_signature(
+            f"{response.text}|{response.headers[sent[0]]}", response.headers[sent[1]], cobo_signing_key.public_key_hex
+        )
+
+
+def test_signature_faults_follow_the_spelling(cobo_signing_key: TestKey) -> None:
+    missing = signed(12007, "missing", spelling="hyphen").render_with(cobo_signing_key)
+    assert [k for k, _ in missing.headers if k.lower().startswith("biz")] == ["Biz-Timestamp"]
+    wrong = signed(12007, "wrong").render_with(cobo_signing_key)
+    assert [k for k, _ in wrong.headers if k.lower().startswith("biz")] == [*UNDERSCORE, *HYPHEN]
+    assert "hyphen headers only" in signed(12007, spelling="hyphen").label
+    assert repr(signed(12007, spelling="underscore")).endswith("spelling='underscore')")
+
+
+def test_an_unknown_spelling_names_the_valid_ones(cobo_fault: CoboFaults) -> None:
+    with pytest.raises(ValueError, match="unknown spelling 'dash'; valid: both, underscore, hyphen"):
+        signed(12007, spelling="dash")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown spelling 'Hyphen'; valid: both, underscore, hyphen"):
+        cobo_fault.sign_responses(spelling="Hyphen")  # type: ignore[arg-type]
+
+
 def test_sign_responses_takes_only_a_test_key(cobo_fault: CoboFaults) -> None:
     with pytest.raises(TypeError, match="TestKey"):
         cobo_fault.sign_responses("02" + "ab" * 32)  # type: ignore[arg-type]

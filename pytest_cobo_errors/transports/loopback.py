@@ -197,8 +197,12 @@ class LoopbackServer(HTTPServerBase):
     def _send_raw(self, sock: socket.socket, reply: Reply) -> _Severed:
         """Write *reply* on the socket ourselves: trickled, or cut after ``drop_after`` bytes."""
         body = reply.body if reply.drop_after is None else reply.body[: reply.drop_after]
+        head = _head(reply, length=len(reply.body))
+        if reply.drop_after is not None and not reply.body:
+            # nothing to cut in a bodiless answer (HEAD, 204, 304): it breaks in its headers instead
+            head = head[: len(head) // 2]
         try:
-            sock.sendall(_head(reply, length=len(reply.body)))
+            sock.sendall(head)
             for piece in _pieces(body):
                 if reply.trickle and self._closing.wait(reply.trickle):
                     break

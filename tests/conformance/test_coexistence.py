@@ -9,7 +9,10 @@ import pytest
 
 from pytest_cobo_errors import CoboFaults, UnmatchedRequestError, cobo_faults
 
-from .conftest import COIN_INFO, DEV, ELSEWHERE, Client
+from .conftest import COIN_INFO, DEV, ELSEWHERE, IN_PROCESS, Client, client_fixture
+
+# a user's own respx or responses mock lives in-process; a server has none beside it
+client = client_fixture(IN_PROCESS)
 
 
 @pytest.fixture(params=["theirs first", "ours first"])

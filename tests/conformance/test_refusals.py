@@ -4,35 +4,28 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_cobo_errors import CoboFaults, UnmatchedRequestError
+from pytest_cobo_errors import CoboFaults
 
-from .conftest import COIN_INFO, DEV, WITHDRAW, Client
+from .conftest import COIN_INFO, WITHDRAW, Client
 
 
-def test_an_unmatched_request_fails_with_our_message_and_nothing_chained(
-    cobo_fault: CoboFaults, client: Client
-) -> None:
-    cobo_fault.inject(12009, method="POST", path=WITHDRAW, optional=True)
-    with cobo_fault.expect_unmatched() as unmatched, pytest.raises(UnmatchedRequestError) as refused:
-        client.get(DEV + COIN_INFO)
-    message = str(refused.value)
-    assert message.startswith(f"cobo_fault: no rule answers GET {DEV}{COIN_INFO} (via {client.transport}).")
-    assert "-> method GET is not POST" in message
-    assert "never reaches the network" in message
-    # no respx or responses exception shown before ours ("The above exception was the direct cause...")
-    assert refused.value.__cause__ is None
-    assert refused.value.__context__ is None
+def test_an_unmatched_request_is_refused_with_our_message(faults: CoboFaults, client: Client, base: str) -> None:
+    faults.inject(12009, method="POST", path=WITHDRAW, optional=True)
+    with faults.expect_unmatched() as unmatched:
+        refusal = client.refusal("GET", base + COIN_INFO)
+    assert refusal.reason == "unmatched"
+    assert refusal.message.startswith(
+        f"{client.fixture}: no rule answers GET {base}{COIN_INFO} (via {client.transport})."
+    )
+    assert "-> method GET is not POST" in refusal.message
+    assert f"    {client.fixture}.succeed(path='{COIN_INFO}')" in refusal.message  # what to declare, to paste
     assert [request.path for request in unmatched] == [COIN_INFO]
 
 
-def test_an_unmatched_request_is_recorded_for_teardown(client: Client) -> None:
-    faults = CoboFaults(transports=client.transport)
-    faults.start()
-    try:
-        with pytest.raises(UnmatchedRequestError):
-            client.get(DEV + COIN_INFO)
-    finally:
-        faults.stop()
+def test_an_unmatched_request_is_recorded_for_teardown(client: Client, base: str) -> None:
+    faults = client.fault_set()
+    with pytest.raises(AssertionError, match="faults were not used as declared"), faults:
+        client.refusal("GET", base + COIN_INFO)
     assert faults.problems() == [
-        f"request answered by no rule: GET {DEV}{COIN_INFO}: no fault is declared",
+        f"request answered by no rule: GET {base}{COIN_INFO}: no fault is declared",
     ]

@@ -11,7 +11,11 @@ import pytest
 from pytest_cobo_errors import CoboFaultError, CoboFaults, cobo_faults
 from pytest_cobo_errors.switchboard import SWITCHBOARD
 
-from .conftest import COIN_INFO, DEV, Client
+from .conftest import COIN_INFO, DEV, IN_PROCESS, Client, client_fixture
+
+# threads and tasks are attributed to the test that started them only in-process: a server cannot tell
+# which test's thread sent a request
+client = client_fixture(IN_PROCESS)
 
 
 def _refused_as_stray(client: Client, error: BaseException | None) -> None:
