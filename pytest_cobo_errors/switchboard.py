@@ -144,6 +144,7 @@ class Switchboard:
         )
         self._guarded = hosts.COBO_HOSTS
         self._live: frozenset[str] = frozenset()
+        self._served: tuple[BaseUrl, ...] = ()  # the base URLs of active loopback servers
 
     # -- windows ----------------------------------------------------------------------------
     def open(self, faults: CoboFaults, label: str) -> Window:
@@ -207,6 +208,12 @@ class Switchboard:
     def _refresh(self) -> None:
         bases = [*self.session_bases, *(b for w in self.windows for b in w.faults.base_urls)]
         self._guarded = hosts.guarded_hosts(bases)
+        self._served = tuple(
+            base
+            for window in self.windows
+            if not all(in_process(name) for name in window.faults.transport_names)
+            for base in window.faults.base_urls
+        )
 
     def allow_live(self, test: str | None) -> None:
         """While *test* (a ``cobo_live`` test) runs, let Cobo's development host through; None ends it."""
@@ -286,12 +293,7 @@ class Switchboard:
 
     def _to_loopback(self, request: CapturedRequest) -> bool:
         """Whether an in-process request is addressed to a server of ours on loopback (it goes there)."""
-        return any(
-            base.same_origin(request)
-            for window in self.windows
-            if not all(in_process(name) for name in window.faults.transport_names)
-            for base in window.faults.base_urls
-        )
+        return any(base.same_origin(request) for base in self._served)
 
     def __call__(self, request: CapturedRequest, *, others_may_answer: bool = False) -> Decision:
         __tracebackhide__ = True  # failures show the user's frames, not the plugin's

@@ -23,13 +23,17 @@ def _examples() -> list[str]:
 
 
 def test_the_readme_marks_its_complete_examples() -> None:
-    assert len(_examples()) == 4  # the first test, a shared module block, the Hypothesis pattern, the official SDK
+    assert len(_examples()) == 5  # the first test, a shared module block, the server, Hypothesis, the official SDK
 
 
-@pytest.mark.parametrize("code", _examples(), ids=["first-test", "shared-module-block", "hypothesis", "official-sdk"])
+@pytest.mark.parametrize(
+    "code", _examples(), ids=["first-test", "shared-module-block", "any-client", "hypothesis", "official-sdk"]
+)
 def test_a_readme_example_passes(pytester: pytest.Pytester, code: str) -> None:
     if "cobo_custody" in code:
         pytest.importorskip("cobo_custody")
+    if "cobo_server" in code:
+        pytest.importorskip("pytest_httpserver")
     pytester.makepyfile(test_readme_example=code)
     result = pytester.runpytest("-p", "no:randomly")
     outcomes = result.parseoutcomes()
