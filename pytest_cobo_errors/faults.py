@@ -147,6 +147,8 @@ class CoboFaults:
         self.on_served = on_served
         self._window: Window | None = None
 
+    _declared_on = "cobo_fault"  # how rule descriptions name this kind of set
+
     def _choose_transports(self, transports: str | Sequence[str] | None) -> tuple[str, ...]:
         return parse_transports(transports)
 
@@ -274,6 +276,7 @@ class CoboFaults:
             delay=delay,
             trickle=trickle,
         )
+        rule.declared_on = self._declared_on
         if delay or trickle:
             check_supported(self.transport_names, delay=True)
         for outcome in outcomes:

@@ -138,6 +138,8 @@ class FaultRule:
         self.kind = kind
         self.delay = delay
         self.trickle = trickle
+        self.declared_on = "cobo_fault"
+        """What the rule was declared on, as its description names it (``cobo_server`` for the server's)."""
         self.calls: list[Call] = []
 
     # -- what it answers --------------------------------------------------------------------
@@ -256,7 +258,7 @@ class FaultRule:
             answers += " (every time)" if self._ends[-1] == 1 else " (last repeats)"
         elif self.times is not None:
             answers += f" ({count_text(self.times)} time(s))"
-        return f"cobo_fault.{self.kind}: {answers}, for {where}"
+        return f"{self.declared_on}.{self.kind}: {answers}, for {where}"
 
     __repr__ = __str__
 

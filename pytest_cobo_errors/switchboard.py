@@ -283,13 +283,15 @@ class Switchboard:
         host = hosts.normalise_host(request.host)
         return any(host in w.faults.allowed_hosts for w in windows)
 
-    def _serving(self, transport: str) -> Window | _Stray:
+    def _serving(self, request: CapturedRequest) -> Window | _Stray:
         """The fault set a loopback server's request belongs to: the innermost active one that
         chose the server (the request has no context of its own: it may come from another process)."""
-        for window in reversed(self.windows):
-            if transport in window.faults.transport_names:
-                return window
-        return _Stray(f"no fault set that serves {transport} was active")
+        serving = [w for w in reversed(self.windows) if request.transport in w.faults.transport_names]
+        # the set whose base URL is the server it arrived at, if several servers run
+        at = next((w for w in serving if any(b.same_origin(request) for b in w.faults.base_urls)), None)
+        if at is not None or serving:
+            return at or serving[0]
+        return _Stray(f"no fault set that serves {request.transport} was active")
 
     def _to_loopback(self, request: CapturedRequest) -> bool:
         """Whether an in-process request is addressed to a server of ours on loopback (it goes there)."""
@@ -299,7 +301,7 @@ class Switchboard:
         __tracebackhide__ = True  # failures show the user's frames, not the plugin's
         with self.lock:
             if not in_process(request.transport):
-                owner: Window | _Stray | None = self._serving(request.transport)
+                owner: Window | _Stray | None = self._serving(request)
                 if isinstance(owner, _Stray):
                     raise StrayRequestError(self._stray(request, owner.why))
             elif self._to_loopback(request):

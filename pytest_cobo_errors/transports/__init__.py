@@ -172,9 +172,14 @@ def check_supported(
         caps = spec.capabilities or (_loopback_capabilities() if not spec.in_process else Capabilities())
         if network_fault is not None and network_fault not in caps.network_faults:
             can = ", ".join(sorted(caps.network_faults)) or "none"
+            advice = (
+                "choose other transports for this test, e.g. @pytest.mark.cobo_transports(...)"
+                if spec.in_process
+                else "a server cannot refuse or stall a connection it has accepted; for a timeout, "
+                "declare delay= longer than the client's own timeout"
+            )
             raise UnsupportedFaultError(
-                f"the {name} transport cannot produce a {network_fault!r} network fault (it can: {can}); "
-                f"choose other transports for this test, e.g. @pytest.mark.cobo_transports(...)"
+                f"the {name} transport cannot produce a {network_fault!r} network fault (it can: {can}); {advice}"
             )
         if delay and not caps.delay:
             raise UnsupportedFaultError(

@@ -12,7 +12,10 @@ answered with a visible error and listed as a stray, never left hanging.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import http.client
+import io
 import json
 import os
 import socket
@@ -58,6 +61,8 @@ _REASONS = {
     "StrayRequestError": "stray",
 }
 CONTROL_PREFIX: Final = "/_cobo/"
+_lock = threading.RLock()
+_started: set[LoopbackServer] = set()
 _OURS = ("content-length", "connection")  # a raw answer announces the whole length and its close
 _PIECES = 10  # a trickled body goes out in this many writes
 
@@ -143,13 +148,25 @@ class LoopbackServer(HTTPServerBase):
         # costs a tenth of the request, and fills a CI log
         self._closing.clear()
         app = Request.application(self.application)
-        self.server = make_server(self.host, self.port, app, threaded=True, request_handler=_QuietHandler)
+        said = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(said):
+                self.server = make_server(self.host, self.port, app, threaded=True, request_handler=_QuietHandler)
+        except SystemExit:  # werkzeug prints why it cannot bind and exits; a library raises instead
+            lines = said.getvalue().strip().splitlines()
+            raise OSError(
+                errno.EADDRINUSE, f"cannot listen on {self.host}:{self.port}: {lines[0] if lines else 'bind failed'}"
+            ) from None
+        with _lock:  # every started server answers with the rules (the transport binds them all)
+            _started.add(self)
         self.port = self.server.port
         self.server_thread = threading.Thread(target=self.thread_target, daemon=True, name="cobo-loopback-server")
         self.server_thread.start()
 
     def stop(self) -> None:
         self._closing.set()  # a delayed answer stops waiting
+        with _lock:
+            _started.discard(self)
         super().stop()
 
     def application(self, request: Request) -> Response:
@@ -243,7 +260,6 @@ def _copy_headers(response: Response, headers: Iterable[tuple[str, str]]) -> Non
             response.headers.add(name, value)
 
 
-_lock = threading.Lock()
 _server: LoopbackServer | None = None
 
 
@@ -284,20 +300,23 @@ def take_strays() -> list[str]:
 
 
 class LoopbackTransport:
-    """Binds the process's server to the switchboard while a fault set that chose it is active."""
+    """Binds the process's loopback servers to the switchboard while a fault set that chose them is active."""
 
     name = NAME
 
     def __init__(self) -> None:
-        self._server: LoopbackServer | None = None
+        self._bound: list[LoopbackServer] = []
 
     def start(self, handler: Handler) -> None:
-        self._server = running()
-        self._server.handler = handler
+        running()  # the process's own server, started on first use
+        with _lock:
+            self._bound = list(_started)
+        for server in self._bound:
+            server.handler = handler
 
     def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
+        bound, self._bound = self._bound, []
+        for server in bound:
             server.handler = None
 
 
