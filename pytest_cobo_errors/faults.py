@@ -9,7 +9,7 @@ import math
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, TypeVar
 
 from pytest_cobo_errors.catalog import shown
 from pytest_cobo_errors.coverage import recorder
@@ -99,9 +99,9 @@ def _seconds(value: object, name: str) -> float:
     return float(value)
 
 
-def describe_problems(problems: Sequence[str]) -> str:
+def describe_problems(problems: Sequence[str], fixture: str = "cobo_fault") -> str:
     """The failure message for faults not used as declared, one problem a line."""
-    return "cobo_fault: " + "\n  ".join(["faults were not used as declared:", *problems])
+    return f"{fixture}: " + "\n  ".join(["faults were not used as declared:", *problems])
 
 
 def _base_urls(values: object, name: str) -> tuple[BaseUrl, ...]:
@@ -147,7 +147,8 @@ class CoboFaults:
         self.on_served = on_served
         self._window: Window | None = None
 
-    _declared_on = "cobo_fault"  # how rule descriptions name this kind of set
+    fixture_name: ClassVar[str] = "cobo_fault"
+    """The fixture that offers this kind of set, as rule descriptions and failures name it."""
 
     def _choose_transports(self, transports: str | Sequence[str] | None) -> tuple[str, ...]:
         return parse_transports(transports)
@@ -198,7 +199,7 @@ class CoboFaults:
         """Raise AssertionError listing every problem `problems` finds."""
         found = self.problems()
         if found:
-            raise AssertionError(describe_problems(found))
+            raise AssertionError(describe_problems(found, self.fixture_name))
 
     @property
     def unmatched(self) -> list[CapturedRequest]:
@@ -236,7 +237,7 @@ class CoboFaults:
             found = self.problems()
             self.reset()
         if found:
-            raise AssertionError(describe_problems(found))
+            raise AssertionError(describe_problems(found, self.fixture_name))
 
     # -- declaring --------------------------------------------------------------------------
     def _rule(
@@ -276,7 +277,7 @@ class CoboFaults:
             delay=delay,
             trickle=trickle,
         )
-        rule.declared_on = self._declared_on
+        rule.declared_on = self.fixture_name
         if delay or trickle:
             check_supported(self.transport_names, delay=True)
         for outcome in outcomes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -171,9 +172,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="talks to Cobo's development host: run with --cobo-live"))
         names = getattr(item, "fixturenames", ())
         guard_now = guard_now or "cobo_fault" in names or "cobo_server" in names
-        if not serving and ("cobo_server" in names or "cobo_server_url" in names):
+        wanted = next((name for name in ("cobo_server", "cobo_server_url") if name in names), None)
+        if not serving and wanted is not None:
             serving = True
-            problem = _server_missing()
+            problem = _server_missing(wanted)
             if problem:
                 raise pytest.UsageError(f"{item.nodeid} uses {problem}")
     if guard_now:
@@ -240,10 +242,17 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_sep("=", "cobo-errors: requests refused outside every test's fault window")
         for line in strays:
             terminalreporter.write_line(line)
-        terminalreporter.write_line(
-            f"{len(strays)} request(s) to Cobo hosts arrived while no test's faults were active and never left the "
-            "process; they do not change the exit status."
-        )
+        served = sum(1 for line in strays if line.endswith("(via server)"))
+        if served < len(strays):
+            terminalreporter.write_line(
+                f"{len(strays) - served} request(s) to Cobo hosts arrived while no test's faults were active and "
+                "never left the process; they do not change the exit status."
+            )
+        if served:
+            terminalreporter.write_line(
+                f"{served} request(s) reached cobo_server while no test's cobo_server was active and were answered "
+                "with error 1000 (stray); they do not change the exit status."
+            )
     coverage = config.stash.get(COVERAGE, None)
     if coverage is None or hasattr(config, "workeroutput"):
         return
@@ -277,7 +286,7 @@ def _judged(request: pytest.FixtureRequest, faults: _Faults) -> Iterator[_Faults
         return
     problems = faults.problems()
     if problems:
-        pytest.fail(describe_problems(problems), pytrace=False)
+        pytest.fail(describe_problems(problems, faults.fixture_name), pytrace=False)
 
 
 @pytest.fixture
@@ -313,18 +322,18 @@ def cobo_fault(request: pytest.FixtureRequest) -> Iterator[CoboFaults]:
     yield from _judged(request, faults)
 
 
-def _server_missing() -> str:
+def _server_missing(fixture: str) -> str:
     from pytest_cobo_errors.transports import require
 
     try:
         require("server")
     except ValueError as exc:
-        return f"cobo_server: {exc}"
+        return f"{fixture}: {exc}"
     return ""
 
 
 @pytest.fixture(scope="session")
-def cobo_server_url() -> Iterator[str]:
+def cobo_server_url(pytestconfig: pytest.Config) -> Iterator[str]:
     """The address of this session's fake Cobo on 127.0.0.1, such as ``http://127.0.0.1:41234``.
 
     Session-scoped, for what starts once per session: a service under test in a subprocess or
@@ -332,16 +341,16 @@ def cobo_server_url() -> Iterator[str]:
     are declared on ``cobo_server``. One server per test process (each pytest-xdist worker has
     its own port); it needs the ``server`` extra.
     """
-    problem = _server_missing()
+    problem = _server_missing("cobo_server_url")
     if problem:
         pytest.fail(problem, pytrace=False)
-    from pytest_cobo_errors.transports import loopback
-
+    # through sys.modules: pytester may have dropped the module an attribute of the package still names
+    loopback = importlib.import_module(_LOOPBACK)
     was_running = loopback.running_server() is not None
     server = loopback.running()
     yield server.url
     if not was_running:  # an outer session (pytester's host) keeps the server it started
-        loopback.shut()
+        pytestconfig.stash[STRAYS].extend(f"{line} (via server)" for line in loopback.shut())
 
 
 @pytest.fixture

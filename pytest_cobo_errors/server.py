@@ -47,7 +47,7 @@ class CoboServer(CoboFaults):
         self.server = server
         super().__init__(base_urls=[server.url], on_served=on_served, label=label)
 
-    _declared_on = "cobo_server"
+    fixture_name = "cobo_server"
 
     def _choose_transports(self, transports: str | Sequence[str] | None) -> tuple[str, ...]:
         return ("server",)

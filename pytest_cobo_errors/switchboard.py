@@ -398,6 +398,8 @@ class Switchboard:
         else:
             why = "no rule matches, and the host is not allowed through"
         if windows:
+            if not in_process(request.transport):  # the client got an answer: teardown is where this is read
+                why += f"; declare e.g. {_suggested_rule(request, windows)}"
             windows[0].faults.book.refuse(request, why)
         message = self._explain(request, windows, declined, protected, others)
         return (SequenceExhaustedError if exhausted else UnmatchedRequestError)(message)

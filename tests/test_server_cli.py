@@ -513,12 +513,13 @@ def test_problems_lists_unused_rules_and_unanswered_requests(fake: Fake) -> None
     requests.get(fake.url + "/v1/custody/unknown/", timeout=5)
     assert fake.control("GET", "problems").json() == {
         "problems": [
-            f"request answered by no rule: GET {fake.url}/v1/custody/unknown/: no rule matches",
+            f"request answered by no rule: GET {fake.url}/v1/custody/unknown/: no rule matches; "
+            "declare e.g. cobo_server.succeed(path='/v1/custody/unknown/')",
             "cobo_server.inject: HTTP 503 gateway page (html body) (every time), for any method "
             f"/v1/custody/address_info/ on {fake.url} was never called (pass optional=True if that is fine)",
         ]
     }
-    assert fake.calls()["unmatched"][0]["reason"] == "no rule matches"
+    assert fake.calls()["unmatched"][0]["reason"].startswith("no rule matches")
 
 
 def test_signed_answers_verify_with_the_public_half_of_the_scenarios_key(fake: Fake) -> None:
