@@ -14,7 +14,7 @@ import reprlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import ClassVar, Literal
 
 __all__ = [
     "ERROR_CODES",
@@ -66,6 +66,8 @@ class ErrorCode:
     description: str
     http_status: int
     slug: str = field(init=False, repr=False, compare=False)
+    api: ClassVar[Literal["v1"]] = "v1"
+    """The API whose catalog this is: the Custody API (v1); WaaS 2.0's entries say ``"v2"``."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "slug", _slug(self.description))

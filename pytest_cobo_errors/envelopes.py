@@ -13,22 +13,32 @@ import re
 import uuid
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pytest_cobo_errors.catalog import ERROR_CODES, ErrorCode, clipped, error_code, nearest_codes, shown
 
+if TYPE_CHECKING:
+    from pytest_cobo_errors.catalog_v2 import V2ErrorCode
+
 __all__ = [
     "ENVELOPE_FIELDS",
+    "V2_ENVELOPE_FIELDS",
+    "Api",
     "EnvelopeError",
     "ErrorEnvelope",
     "assert_cobo_error",
     "build_envelope",
+    "entry_for",
     "new_error_id",
     "parse_envelope",
     "success_envelope",
 ]
 
 ENVELOPE_FIELDS = ("success", "error_code", "error_message", "error_id", "error_description")
+V2_ENVELOPE_FIELDS = ("error_code", "error_message", "error_id")
+"""WaaS 2.0's envelope (its OpenAPI ``ErrorResponse``): all three required, nothing else."""
+
+Api = Literal["v1", "v2"]
 """The five fields of a real Cobo error body, in the order Cobo sends them."""
 
 _ERROR_ID = re.compile(r"[0-9a-f]{32}")
@@ -119,22 +129,43 @@ def _unsendable(value: Any, what: str) -> str | None:
     return None
 
 
+def entry_for(code: int | ErrorCode | V2ErrorCode, api: Api = "v1") -> ErrorCode | V2ErrorCode:
+    """The catalog entry *code* names: in the WaaS 2.0 catalog for ``api="v2"`` (or a v2 entry)."""
+    if isinstance(code, ErrorCode):
+        return code
+    if api == "v2" or getattr(code, "api", None) == "v2":
+        from pytest_cobo_errors.catalog_v2 import v2_error_code  # not loaded for v1-only suites
+
+        return v2_error_code(code)
+    if api != "v1":
+        raise ValueError(f"api must be 'v1' or 'v2', got {shown(api)}")
+    return error_code(code)  # type: ignore[arg-type]
+
+
 def build_envelope(
-    code: int | ErrorCode,
+    code: int | ErrorCode | V2ErrorCode,
     *,
     message: str | None = None,
     description: str | None = None,
     error_id: str | None = None,
     fields: Mapping[str, Any] | None = None,
     omit: Collection[str] = (),
+    api: Api = "v1",
 ) -> dict[str, Any]:
     """The body Cobo sends for *code*, with every field overridable.
 
     ``message`` defaults to the documented title; ``description`` to the message (as in every
     published example); ``fields`` replaces or adds raw values (``{"error_code": "12007"}``);
     ``omit`` drops fields, e.g. ``omit=("error_message", "error_id")`` for the docs' short form.
+
+    With ``api="v2"`` (or a WaaS 2.0 catalog entry) it is WaaS 2.0's three-field envelope,
+    ``error_code``, ``error_message`` and ``error_id``: no ``success``, no description.
     """
-    entry = error_code(code)
+    entry = entry_for(code, api)
+    v2 = entry.api == "v2"
+    if v2 and description is not None:
+        raise TypeError("description= has no field to go in: WaaS 2.0's envelope has no error_description")
+    valid = V2_ENVELOPE_FIELDS if v2 else ENVELOPE_FIELDS
     for name, value in (("message", message), ("description", description), ("error_id", error_id)):
         if value is not None and not isinstance(value, str):
             raise TypeError(f"{name} must be a str, got {type(value).__name__} {shown(value)}")
@@ -153,17 +184,14 @@ def build_envelope(
     names = tuple(omit) if isinstance(omit, Iterable) else None
     if names is None or not all(isinstance(name, str) for name in names):
         raise TypeError(f"omit takes a collection of field names such as ('error_id',), got {shown(omit)}")
-    unknown = set(names) - set(ENVELOPE_FIELDS)
+    unknown = set(names) - set(valid)
     if unknown:
-        raise ValueError(f"omit= names unknown fields {shown(sorted(unknown))}; valid: {', '.join(ENVELOPE_FIELDS)}")
+        raise ValueError(f"omit= names unknown fields {shown(sorted(unknown))}; valid: {', '.join(valid)}")
     text = entry.message if message is None else message
-    body: dict[str, Any] = {
-        "success": False,
-        "error_code": entry.code,
-        "error_message": text,
-        "error_id": new_error_id() if error_id is None else error_id,
-        "error_description": text if description is None else description,
-    }
+    body: dict[str, Any] = {"error_code": entry.code, "error_message": text}
+    body["error_id"] = new_error_id() if error_id is None else error_id
+    if not v2:
+        body = {"success": False, **body, "error_description": text if description is None else description}
     body.update(fields or {})
     for name in names:
         body.pop(name, None)

@@ -11,8 +11,9 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, TypeVar
 
-from pytest_cobo_errors.catalog import shown
+from pytest_cobo_errors.catalog import UnknownCodeError, shown
 from pytest_cobo_errors.coverage import recorder
+from pytest_cobo_errors.envelopes import Api
 from pytest_cobo_errors.hosts import (
     DEFAULT_BASES,
     BaseUrl,
@@ -91,6 +92,9 @@ _OPTION_NAMES = {
 }
 
 
+_V2_PATH = re.compile(r"\^?/v2(?:/|$)")
+
+
 def _seconds(value: object, name: str) -> float:
     if value is None:
         return 0.0
@@ -139,6 +143,8 @@ class CoboFaults:
         self.book = RuleBook()
         self.allowed_hosts: set[str] = set()
         self.signer: TestKey | None = None
+        """The key v1 answers are signed with, once `sign_responses` turned signing on."""
+        self.signers: dict[str, TestKey] | None = None
         self.signature_spelling: Spelling = "both"
         self.label = label
         if on_served is None:  # under --cobo-coverage, whatever is answered counts
@@ -289,6 +295,39 @@ class CoboFaults:
                 check_supported(self.transport_names, status=outcome.status)
         return self.book.add(rule)
 
+    def _api_of(self, options: Mapping[str, Any]) -> Api:
+        """The API a rule answers: WaaS 2.0 when its path, or every one of its base URLs, is under ``/v2``."""
+        path = options.get("path")
+        text = path.pattern if isinstance(path, re.Pattern) else path
+        if isinstance(text, str) and _V2_PATH.match(text):
+            return "v2"
+        base = options.get("base_url")
+        try:
+            bases = (
+                self.base_urls if base is None else _base_urls([base] if isinstance(base, str) else base, "base_url")
+            )
+        except (TypeError, ValueError):
+            return "v1"  # _rule reports the bad base URL, in its words
+        return "v2" if bases and all(_V2_PATH.match(b.path or "/") for b in bases) else "v1"
+
+    def _outcome(self, value: OutcomeLike, options: Mapping[str, Any]) -> Outcome:
+        """*value* as an outcome, a bare code looked up in the catalog of the API the rule answers.
+
+        A code WaaS 2.0 documents and the Custody API does not (2024) is WaaS 2.0's wherever the
+        rule applies: no v1 client could be meant.
+        """
+        api = self._api_of(options)
+        try:
+            return as_outcome(value, api)
+        except UnknownCodeError:
+            if api == "v2" or isinstance(value, bool) or not isinstance(value, int):
+                raise
+            from pytest_cobo_errors.catalog_v2 import V2_ERROR_CODES
+
+            if value not in V2_ERROR_CODES:
+                raise
+            return as_outcome(value, "v2")
+
     def inject(
         self,
         fault: OutcomeLike,
@@ -311,7 +350,7 @@ class CoboFaults:
 
         overrides = {"status": status, "message": message, "headers": headers, "fields": fields}
         given = {k: v for k, v in overrides.items() if v is not None}
-        outcome = as_outcome(fault)  # the one place that decides what a code, status or case means
+        outcome = self._outcome(fault, options)  # the one place that decides what a code, status or case means
         if given or omit:
             if not isinstance(outcome, CoboError) or isinstance(fault, CoboError):
                 raise TypeError(
@@ -372,7 +411,7 @@ class CoboFaults:
         """
         if isinstance(outcomes, (str, bytes)) or not isinstance(outcomes, Iterable):
             raise TypeError(f"outcomes must be a list of codes or outcomes, got {shown(outcomes)}")
-        steps = [as_outcome(o) for o in outcomes]
+        steps = [self._outcome(o, options) for o in outcomes]
         if not steps:
             raise ValueError("a sequence needs at least one outcome")
         return self._rule(steps, "sequence", options, repeat=repeat_last)
@@ -393,16 +432,22 @@ class CoboFaults:
         """
         if isinstance(times, bool) or not isinstance(times, int) or times < 1:
             raise ValueError(f"times must be a positive int, got {shown(times)}")
-        failure = as_outcome(fault)
+        failure = self._outcome(fault, options)
         # counted, not repeated in a list: times=10**9 costs what times=1 does
-        return self._rule([failure, success(result)], "fail_then_succeed", options, repeat=False, counts=(times, 1))
+        return self._rule(
+            [failure, success(result, api=self._api_of(options))],
+            "fail_then_succeed",
+            options,
+            repeat=False,
+            counts=(times, 1),
+        )
 
     def succeed(self, result: Any = None, **options: Unpack[CountedRuleOptions]) -> FaultRule:
         """Answer matching requests normally: ``{"success": true, "result": result}``.
 
         Takes the rule options of `inject` (`RuleOptions`, with ``times``).
         """
-        return self._rule([success(result)], "succeed", options)
+        return self._rule([success(result, api=self._api_of(options))], "succeed", options)
 
     def allow_host(self, *hosts: str) -> None:
         """Let requests to *hosts* (on any port) that no rule answers through to the real host.
@@ -429,18 +474,23 @@ class CoboFaults:
     def sign_responses(self, key: TestKey | None = None, *, spelling: Spelling = "both") -> TestKey:
         """Sign every Cobo answer from now on as Cobo signs its responses, and return the signing key.
 
-        Configure the client with ``key.public_key_hex`` as Cobo's public key (the SDK's
-        ``Env(host, coboPub)``). *key* defaults to the session's test key, the one the
-        ``cobo_signing_key`` fixture gives. Gateway pages stay unsigned; `signed` outcomes
-        inject forged signatures. ``spelling`` chooses the headers, as for `signed`: both
-        spellings by default, as Cobo sends them. Needs ``pip install 'pytest-cobo-errors[signing]'``.
+        Custody API (v1) answers are signed on secp256k1, WaaS 2.0 answers on Ed25519, each with
+        the session's test key for its curve (the ``cobo_signing_key`` and
+        ``cobo_waas2_signing_key`` fixtures), or with *key* for the API of its curve. Configure the
+        client with ``key.public_key_hex`` as Cobo's public key (the SDK's ``Env(host, coboPub)``,
+        ``cobo_waas2``'s ``resp_pubkey``). Gateway pages stay unsigned; `signed` outcomes inject
+        forged signatures. ``spelling`` chooses the headers, as for `signed`: both spellings by
+        default, as Cobo sends them. Needs ``pip install 'pytest-cobo-errors[signing]'``.
         """
         self.signature_spelling = check_spelling(spelling)
         if key is not None and not isinstance(key, TestKey):
             raise TypeError(f"key must be a TestKey (e.g. the cobo_signing_key fixture), got {type(key).__name__}")
-        signer = session_key() if key is None else key
-        self.signer = signer
-        return signer
+        signers = {"secp256k1": session_key(), "ed25519": session_key("ed25519")}
+        if key is not None:
+            signers[key.curve] = key
+        self.signers = signers
+        self.signer = signers["secp256k1"]
+        return signers["secp256k1"] if key is None else key
 
 
 @contextmanager

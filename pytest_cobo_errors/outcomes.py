@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pytest_cobo_errors.catalog import HTTP_STATUSES, ErrorCode, HttpStatus, error_code, number_text, shown
-from pytest_cobo_errors.envelopes import build_envelope, check_text, encode_json, success_envelope
+from pytest_cobo_errors.envelopes import Api, build_envelope, check_text, encode_json, entry_for, success_envelope
 from pytest_cobo_errors.transports.contract import HeaderPairs, NetworkFault, Reply
+
+if TYPE_CHECKING:
+    from pytest_cobo_errors.catalog_v2 import V2ErrorCode
 
 __all__ = [
     "CoboError",
@@ -60,7 +63,7 @@ def _fields_repr(name: str, pairs: Iterable[tuple[str, object]]) -> str:
 class CoboError:
     """A Cobo error envelope for a documented code, at its default (or given) HTTP status."""
 
-    entry: ErrorCode
+    entry: ErrorCode | V2ErrorCode
     status: int
     message: str | None = None
     description: str | None = None
@@ -74,8 +77,13 @@ class CoboError:
         return self.entry.code
 
     @property
+    def api(self) -> Api:
+        return self.entry.api
+
+    @property
     def label(self) -> str:
-        return f"error {self.entry.code} ({self.entry.message}) as HTTP {self.status}"
+        v2 = "WaaS 2.0 " if self.entry.api == "v2" else ""
+        return f"{v2}error {self.entry.code} ({self.entry.message}) as HTTP {self.status}"
 
     def render(self) -> Reply:
         body = build_envelope(
@@ -134,22 +142,29 @@ class GatewayPage:
 
 @dataclass(frozen=True, slots=True)
 class Success:
-    """A success body, ``{"success": true, "result": ...}``, for routes answered normally."""
+    """A success body, for routes answered normally: ``{"success": true, "result": ...}`` from the
+    Custody API (v1), the operation's bare JSON from WaaS 2.0 (``api="v2"``)."""
 
     result: Any = None
     status: int = 200
     headers: Mapping[str, str] | None = None
     code: None = field(default=None, init=False)
+    api: Api = "v1"
 
     @property
     def label(self) -> str:
-        return f"success (HTTP {self.status})"
+        return f"{'WaaS 2.0 ' if self.api == 'v2' else ''}success (HTTP {self.status})"
 
     def render(self) -> Reply:
-        return Reply(self.status, _headers(self.headers, _JSON), _dumps(success_envelope(self.result)))
+        if self.api == "v2":  # no wrapper: the operation's own object (or list)
+            body = _dumps({} if self.result is None else self.result)
+        else:
+            body = _dumps(success_envelope(self.result))
+        return Reply(self.status, _headers(self.headers, _JSON), body)
 
     def __repr__(self) -> str:
         pairs = [("result", self.result), ("status", self.status), ("headers", self.headers)]
+        pairs += [("api", "v2")] if self.api == "v2" else []
         return _fields_repr("Success", [(k, v) for k, v in pairs if v is not None])
 
 
@@ -248,8 +263,9 @@ def _check_status(status: object) -> int:
 
 
 def error(
-    code: int | ErrorCode,
+    code: int | ErrorCode | V2ErrorCode,
     *,
+    api: Api = "v1",
     status: int | None = None,
     message: str | None = None,
     description: str | None = None,
@@ -258,8 +274,12 @@ def error(
     omit: Collection[str] = (),
     headers: Mapping[str, str] | None = None,
 ) -> CoboError:
-    """A Cobo error for a documented *code*; ``status=200`` gives "200 with success: false"."""
-    entry = error_code(code)
+    """A Cobo error for a documented *code*; ``status=200`` gives "200 with success: false".
+
+    ``api="v2"`` looks *code* up in WaaS 2.0's catalog and sends its three-field envelope (a
+    WaaS 2.0 catalog entry says so itself). Rules on a ``/v2`` path choose it for you.
+    """
+    entry = entry_for(code, api)
     omit = tuple(omit) if not isinstance(omit, str) and isinstance(omit, Iterable) else omit  # read once
     # validate every override now, not at request time deep inside a transport (the catalog's own
     # envelope needs no check: most rules override nothing, and every test declares one)
@@ -299,10 +319,18 @@ def gateway(
     return page
 
 
-def success(result: Any = None, *, status: int = 200, headers: Mapping[str, str] | None = None) -> Success:
-    """A success answer carrying *result* (default ``{}``), which must be JSON-serialisable."""
+def success(
+    result: Any = None, *, status: int = 200, headers: Mapping[str, str] | None = None, api: Api = "v1"
+) -> Success:
+    """A success answer carrying *result* (default ``{}``), which must be JSON-serialisable.
+
+    From the Custody API it is wrapped, ``{"success": true, "result": ...}``; with ``api="v2"``
+    it is *result* itself, as WaaS 2.0 answers. Rules on a ``/v2`` path choose it for you.
+    """
     encode_json(result, "result")  # NaN, Infinity and lone surrogates too: no client could read them
-    answer = Success(result, _check_status(status), _check_headers(headers))
+    if api not in ("v1", "v2"):
+        raise ValueError(f"api must be 'v1' or 'v2', got {shown(api)}")
+    answer = Success(result, _check_status(status), _check_headers(headers), api)
     _check_length(answer.headers, lambda: answer.render().body)
     return answer
 
@@ -364,12 +392,13 @@ def dropped_connection(code: int | ErrorCode = 1000, *, status: int | None = Non
 _OUTCOME_TYPES = (CoboError, GatewayPage, Success, Respond, NetworkFault)
 
 
-def as_outcome(value: object) -> Outcome:
-    """Turn *value* into an outcome: an int is an error code (or a documented status, 400-503)."""
+def as_outcome(value: object, api: Api = "v1") -> Outcome:
+    """Turn *value* into an outcome: an int is an error code (in *api*'s catalog), or an HTTP
+    status from 100 to 599 (a gateway page)."""
     if isinstance(value, _OUTCOME_TYPES):
         return value
-    if isinstance(value, ErrorCode):
-        return error(value)
+    if isinstance(value, ErrorCode) or (getattr(value, "api", None) == "v2" and hasattr(value, "http_status")):
+        return error(value)  # type: ignore[arg-type]
     if isinstance(value, HttpStatus):
         return gateway(value)
     as_case = getattr(value, "outcome", None)
@@ -380,7 +409,7 @@ def as_outcome(value: object) -> Outcome:
     if isinstance(value, int) and not isinstance(value, bool):
         if 100 <= value <= 599:
             return gateway(value)
-        return error(value)
+        return error(value, api=api)
     raise TypeError(
         f"cannot answer with {shown(value)}: give an error code (12007), an HTTP status (503), a catalog entry, "
         "a cobo_error case, or an outcome such as error(...), gateway(...), success(...), connect_timeout()"

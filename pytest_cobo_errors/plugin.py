@@ -384,3 +384,38 @@ def cobo_signing_key() -> TestKey:
         return session_key()
     except SigningUnavailableError as exc:
         pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def cobo_waas2_signing_key() -> TestKey:
+    """The session's Ed25519 test key, which signs injected WaaS 2.0 answers as Cobo signs its own.
+
+    WaaS 2.0 signs with Ed25519 over sha256(sha256(body|timestamp)), where the Custody API uses
+    secp256k1 (``cobo_signing_key``). ``cobo_fault.sign_responses()`` signs v2 answers with this
+    key; ``cobo_waas2_trust`` makes the ``cobo-waas2`` SDK verify with it. It needs the
+    ``signing`` extra (``pip install 'pytest-cobo-errors[signing]'``).
+    """
+    from pytest_cobo_errors.signing import SigningUnavailableError, session_key
+
+    try:
+        return session_key("ed25519")
+    except SigningUnavailableError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture
+def cobo_waas2_trust(cobo_waas2_signing_key: TestKey, monkeypatch: pytest.MonkeyPatch) -> TestKey:
+    """Make the ``cobo-waas2`` SDK trust the session's Ed25519 test key for this test, and return it.
+
+    The SDK verifies every answer with ``Configuration.resp_pubkey``, which holds Cobo's published
+    keys and accepts only Cobo's three hosts: for this test it gives the test key's public half,
+    for any host (``Configuration(host=cobo_server.url + "/v2")``); the property is restored after
+    the test. Turn signing on with ``cobo_server.sign_responses()``.
+    """
+    try:
+        from cobo_waas2 import Configuration
+    except ImportError:
+        pytest.fail("cobo_waas2_trust: the cobo-waas2 SDK is not installed: pip install cobo-waas2", pytrace=False)
+    public = cobo_waas2_signing_key.public_key_hex
+    monkeypatch.setattr(Configuration, "resp_pubkey", property(lambda _self: public))
+    return cobo_waas2_signing_key

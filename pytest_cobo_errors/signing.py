@@ -15,6 +15,7 @@ import hashlib
 import re
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal, get_args
 
@@ -28,14 +29,17 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 
 __all__ = [
+    "CURVES",
     "HYPHEN_SIGNATURE_HEADER",
     "HYPHEN_TIMESTAMP_HEADER",
     "SIGNATURE_FAULTS",
     "SIGNATURE_HEADER",
     "SPELLINGS",
     "TIMESTAMP_HEADER",
+    "Curve",
     "SignatureFault",
     "SignedOutcome",
+    "Signers",
     "SigningUnavailableError",
     "Spelling",
     "TestKey",
@@ -59,8 +63,15 @@ SPELLINGS: tuple[str, ...] = get_args(Spelling)
 """Which signature headers a signed answer carries: Cobo's servers send both spellings; each one
 alone is the fault for a client that reads only the other."""
 
+Signers = Mapping[str, "TestKey"]
+"""The keys a fault set signs with, by curve (``"secp256k1"`` for v1 answers, ``"ed25519"`` for v2)."""
+
 SignatureFault = Literal["valid", "tampered", "wrong", "missing", "stale"]
 SIGNATURE_FAULTS: tuple[str, ...] = get_args(SignatureFault)
+
+Curve = Literal["secp256k1", "ed25519"]
+CURVES: tuple[str, ...] = get_args(Curve)
+"""secp256k1 signs the Custody API's (v1) answers, Ed25519 WaaS 2.0's."""
 
 _INSTALL = "pip install 'pytest-cobo-errors[signing]'"
 _CURVE_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -78,26 +89,39 @@ def _timestamp(age: float = 0.0) -> str:
 
 
 class TestKey:
-    """A secp256k1 key pair that signs injected responses the way Cobo signs real ones.
+    """A key pair that signs injected responses the way Cobo signs real ones.
 
-    Hand a client ``key.public_key_hex`` where it takes Cobo's public key (the SDK's
-    ``Env(host, coboPub)``). Made from *private_key_hex* (64 hex digits) or freshly generated.
+    ``curve="secp256k1"`` (the default) signs as the Custody API (v1) does: hand a client
+    ``key.public_key_hex`` where it takes Cobo's public key (the SDK's ``Env(host, coboPub)``).
+    ``curve="ed25519"`` signs as WaaS 2.0 does (the ``cobo-waas2`` SDK's ``resp_pubkey``). Made
+    from *private_key_hex* (64 hex digits) or freshly generated.
     """
 
     __test__ = False  # a library class whose name starts with "Test", not a test class to collect
 
-    def __init__(self, private_key_hex: str | None = None) -> None:
+    def __init__(self, private_key_hex: str | None = None, *, curve: Curve = "secp256k1") -> None:
+        if curve not in CURVES:
+            raise ValueError(f"unknown curve {shown(curve)}; valid: {', '.join(CURVES)}")
+        self.curve: Curve = curve
         try:
-            from cryptography.hazmat.primitives.asymmetric import ec
+            from cryptography.hazmat.primitives.asymmetric import ec, ed25519
         except ImportError as exc:
             raise SigningUnavailableError(
                 f"signing Cobo responses needs the 'cryptography' package: {_INSTALL}"
             ) from exc
+        # int(x, 16) alone would also take "0x", "_", signs and spaces
+        well_formed = isinstance(private_key_hex, str) and _HEX64.fullmatch(private_key_hex) is not None
+        if curve == "ed25519":
+            if private_key_hex is None:
+                self._ed: ed25519.Ed25519PrivateKey = ed25519.Ed25519PrivateKey.generate()
+            elif not well_formed:
+                raise ValueError("private_key_hex must be 64 hex digits naming an Ed25519 private key (its seed)")
+            else:
+                self._ed = ed25519.Ed25519PrivateKey.from_private_bytes(bytes.fromhex(private_key_hex))
+            return
         if private_key_hex is None:
             self._key: EllipticCurvePrivateKey = ec.generate_private_key(ec.SECP256K1())
             return
-        # int(x, 16) alone would also take "0x", "_", signs and spaces
-        well_formed = isinstance(private_key_hex, str) and _HEX64.fullmatch(private_key_hex) is not None
         value = int(private_key_hex, 16) if well_formed else 0
         if not 0 < value < _CURVE_ORDER:
             raise ValueError("private_key_hex must be 64 hex digits naming a secp256k1 private key (1 to n-1)")
@@ -106,21 +130,31 @@ class TestKey:
     @property
     def private_key_hex(self) -> str:
         """The private key, 64 hex digits (the form ``LocalSigner`` and this class take)."""
+        if self.curve == "ed25519":
+            from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+            return self._ed.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()).hex()
         return self._key.private_numbers().private_value.to_bytes(32, "big").hex()
 
     @property
     def public_key_hex(self) -> str:
-        """The compressed public key in hex, 66 digits: what ``Env(host, coboPub)`` takes."""
+        """The public key in hex: compressed secp256k1, 66 digits (what ``Env(host, coboPub)`` takes),
+        or the raw Ed25519 key, 64 digits (what ``cobo-waas2``'s ``resp_pubkey`` holds)."""
         from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+        if self.curve == "ed25519":
+            return self._ed.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
         return self._key.public_key().public_bytes(Encoding.X962, PublicFormat.CompressedPoint).hex()
 
     def sign(self, content: bytes | str) -> str:
-        """Sign *content* as Cobo does: ECDSA over sha256(sha256(content)), DER, hex."""
+        """Sign *content* as Cobo does, over sha256(sha256(content)), in hex: ECDSA DER on
+        secp256k1, or an Ed25519 signature of the 32-byte digest."""
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives.asymmetric import ec
 
         data = content.encode("utf-8") if isinstance(content, str) else content
+        if self.curve == "ed25519":
+            return self._ed.sign(hashlib.sha256(hashlib.sha256(data).digest()).digest()).hex()
         # ECDSA(SHA256) hashes once more, so the signed digest is sha256(sha256(content)).
         return self._key.sign(hashlib.sha256(data).digest(), ec.ECDSA(hashes.SHA256())).hex()
 
@@ -133,7 +167,10 @@ class TestKey:
         data = content.encode("utf-8") if isinstance(content, str) else content
         try:
             signature = bytes.fromhex(signature_hex)
-            self._key.public_key().verify(signature, hashlib.sha256(data).digest(), ec.ECDSA(hashes.SHA256()))
+            if self.curve == "ed25519":
+                self._ed.public_key().verify(signature, hashlib.sha256(hashlib.sha256(data).digest()).digest())
+            else:
+                self._key.public_key().verify(signature, hashlib.sha256(data).digest(), ec.ECDSA(hashes.SHA256()))
         except (InvalidSignature, ValueError):
             return False
         return True
@@ -147,7 +184,8 @@ class TestKey:
         return _spelled(stamp, self.sign(body + b"|" + stamp.encode("utf-8")), spelling)
 
     def __repr__(self) -> str:
-        return f"TestKey(public_key_hex={self.public_key_hex!r})"
+        curve = "" if self.curve == "secp256k1" else f", curve={self.curve!r}"
+        return f"TestKey(public_key_hex={self.public_key_hex!r}{curve})"
 
 
 def _spelled(stamp: str, signature: str | None, spelling: Spelling) -> tuple[tuple[str, str], ...]:
@@ -170,36 +208,44 @@ def check_spelling(spelling: object) -> Spelling:
 
 
 _lock = threading.Lock()
-_keys: dict[str, TestKey] = {}
+_keys: dict[tuple[str, Curve], TestKey] = {}
 
 
-def _shared(name: str) -> TestKey:
+def _shared(name: str, curve: Curve = "secp256k1") -> TestKey:
     with _lock:
-        if name not in _keys:
-            _keys[name] = TestKey()
-        return _keys[name]
+        if (name, curve) not in _keys:
+            _keys[name, curve] = TestKey(curve=curve)
+        return _keys[name, curve]
 
 
-def session_key() -> TestKey:
-    """The test process's signing key, made on first use (each pytest-xdist worker has its own)."""
-    return _shared("session")
+def session_key(curve: Curve = "secp256k1") -> TestKey:
+    """The test process's signing key on *curve*, made on first use (each pytest-xdist worker has its own)."""
+    return _shared("session", curve)
 
 
-def render_signed(outcome: Outcome, signer: TestKey | None, spelling: Spelling = "both") -> Reply | NetworkFault:
-    """*outcome* rendered once, as a fault set with *signer* (or none) sends it, signature headers
-    spelled as *spelling* says.
+def _curve_of(outcome: Outcome) -> Curve:
+    inner = outcome.inner if isinstance(outcome, SignedOutcome) and outcome.inner is not None else outcome
+    return "ed25519" if getattr(inner, "api", "v1") == "v2" else "secp256k1"
 
+
+def render_signed(outcome: Outcome, signers: Signers | None, spelling: Spelling = "both") -> Reply | NetworkFault:
+    """*outcome* rendered once, as a fault set with *signers* (a key per curve, or none) sends it,
+    signature headers spelled as *spelling* says.
+
+    A WaaS 2.0 answer is signed with the Ed25519 key, a Custody API answer with the secp256k1 one.
     Gateway pages stay unsigned (proxies do not sign), as do network faults and replies whose
     headers already carry a signature header; a `signed` outcome gets its own signature fault,
-    with its own key or else *signer*.
+    with its own key or else the set's key for its curve.
     """
+    curve = _curve_of(outcome)
     if isinstance(outcome, SignedOutcome):
-        return outcome.render_with(outcome.key or signer or session_key())
+        return outcome.render_with(outcome.key or (signers or {}).get(curve) or session_key(curve))
     reply = outcome.render()
-    if signer is None or isinstance(outcome, GatewayPage) or isinstance(reply, NetworkFault):
+    if signers is None or isinstance(outcome, GatewayPage) or isinstance(reply, NetworkFault):
         return reply
     if any(name.lower() in _SIGNATURE_HEADERS for name, _ in reply.headers):
         return reply
+    signer = signers.get(curve) or session_key(curve)
     return replace(reply, headers=reply.headers + signer.signature_headers(reply.body, spelling=spelling))
 
 
@@ -237,7 +283,7 @@ class SignedOutcome(Respond):
         return f"{self.inner.label if self.inner else '?'}, {what}{spelled}"
 
     def render(self) -> Reply:
-        return self.render_with(self.key or session_key())
+        return self.render_with(self.key or session_key(_curve_of(self)))
 
     def render_with(self, key: TestKey) -> Reply:
         """Render *inner*, signed by *key* as this outcome's signature fault says."""
@@ -248,7 +294,7 @@ class SignedOutcome(Respond):
         kept = tuple((k, v) for k, v in reply.headers if k.lower() not in _SIGNATURE_HEADERS)
         spelling = self.spelling
         if self.signature == "wrong":
-            added = _shared("impostor").signature_headers(body, spelling=spelling)
+            added = _shared("impostor", key.curve).signature_headers(body, spelling=spelling)
         elif self.signature == "stale":
             added = key.signature_headers(body, timestamp=_timestamp(self.age), spelling=spelling)
         elif self.signature == "missing":

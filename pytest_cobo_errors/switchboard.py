@@ -347,7 +347,7 @@ class Switchboard:
                     declined.append((window, verdict))
                     continue
                 outcome = verdict.outcome
-                reply = render_signed(outcome, window.faults.signer, window.faults.signature_spelling)  # rendered once
+                reply = render_signed(outcome, window.faults.signers, window.faults.signature_spelling)  # rendered once
                 if isinstance(reply, Reply):
                     reply = reply.as_sent_to(request.method)
                 rule = verdict.rule
