@@ -47,7 +47,11 @@ from pytest_cobo_errors.transports import check_supported, parse_transports
 from pytest_cobo_errors.transports.contract import NETWORK_FAULT_KINDS
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack  # typing's own from Python 3.11; only the type checker reads it
+    from typing_extensions import Unpack
+
+    from pytest_cobo_errors.request_auth import (
+        RequestCheck,  # typing's own from Python 3.11; only the type checker reads it
+    )
 
 __all__ = ["CoboFaults", "CountedRuleOptions", "RuleOptions", "ServedHook", "cobo_faults", "describe_problems"]
 
@@ -145,6 +149,8 @@ class CoboFaults:
         self.signer: TestKey | None = None
         """The key v1 answers are signed with, once `sign_responses` turned signing on."""
         self.signers: dict[str, TestKey] | None = None
+        self.authenticator: Callable[[CapturedRequest], RequestCheck] | None = None
+        """Checks each request's signature before the rules see it (`authenticate_requests`)."""
         self.signature_spelling: Spelling = "both"
         self.label = label
         if on_served is None:  # under --cobo-coverage, whatever is answered counts
@@ -462,6 +468,26 @@ class CoboFaults:
             if is_cobo_host(host):
                 raise ValueError(f"{host} is a real Cobo host: its traffic is never let through")
         self.allowed_hosts |= names
+
+    def authenticate_requests(self, api_keys: Iterable[str] | None = None, *, reject_replays: bool = False) -> None:
+        """From now on, check each request's ``Biz-Api-*`` signature as Cobo does, before any rule.
+
+        A request that fails is answered as Cobo answers it: Custody API 12000 (headers missing),
+        12001 (bad signature) or 1006 (a key not among *api_keys*), WaaS 2.0 2024 at HTTP 401;
+        the reason, naming the string the server signed, is in the ``X-Cobo-Fault-Auth`` header,
+        and the request fails the test at teardown unless inside `expect_unmatched`. *api_keys*
+        (public keys in hex) limits the keys accepted; ``reject_replays=True`` refuses a nonce a
+        key already used (1005, or 2024). Needs ``pip install 'pytest-cobo-errors[signing]'``.
+        """
+        from pytest_cobo_errors.request_auth import NonceBook, check_request
+
+        if isinstance(api_keys, str):
+            raise TypeError(
+                f"api_keys takes a collection of public keys in hex, e.g. [key], got the string {shown(api_keys)}"
+            )
+        keys = None if api_keys is None else frozenset(api_keys)
+        nonces = NonceBook() if reject_replays else None
+        self.authenticator = lambda request: check_request(request, api_keys=keys, nonces=nonces)
 
     def served_codes(self) -> list[int]:
         """The Cobo error codes answered so far, in order."""

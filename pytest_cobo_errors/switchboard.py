@@ -341,6 +341,10 @@ class Switchboard:
             if request.transport not in window.faults.transport_names:
                 continue
             book = window.faults.book
+            if window.faults.authenticator is not None:
+                refused = self._unauthenticated(request, window)
+                if refused is not None:
+                    return refused, declined
             with book.lock:
                 verdict = book.decide(request)
                 if verdict.rule is None or verdict.outcome is None:
@@ -362,6 +366,29 @@ class Switchboard:
                 window.faults.on_served(outcome, reply)
             return reply, declined
         return None, declined
+
+    @staticmethod
+    def _unauthenticated(request: CapturedRequest, window: Window) -> Reply | None:
+        """Cobo's answer to a request whose signature fails the set's check, recorded as unanswered."""
+        faults = window.faults
+        assert faults.authenticator is not None
+        check = faults.authenticator(request)
+        if check.ok or check.code is None:
+            return None
+        from pytest_cobo_errors.outcomes import error
+
+        reason = (
+            check.reason.replace("…", "...")
+            .encode("latin-1", "replace")
+            .decode("latin-1")
+            .replace("\r", " ")
+            .replace("\n", " ")
+        )
+        outcome = error(check.code, api=check.api, status=check.status, headers={"X-Cobo-Fault-Auth": reason})
+        reply = render_signed(outcome, faults.signers, faults.signature_spelling)
+        assert isinstance(reply, Reply)
+        faults.book.refuse(request, f"rejected by the request-signature check: {check.reason}")
+        return reply.as_sent_to(request.method)
 
     def refused_by_others(self, request: CapturedRequest, their_message: str) -> Decision:
         """A request this board deferred was refused by the user's own mock too: let it through if
