@@ -21,12 +21,15 @@ from pytest_cobo_errors.selection import CodeFilter, CodePattern, PatternError, 
 __all__ = ["CoboErrorCase", "build_cases", "case_key", "cobo_error_cases"]
 
 _NOTHING: Any = object()
+Entry = Any  # ErrorCode | HttpStatus, or a WaaS 2.0 entry (catalog_v2 is loaded only for v2 cases)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def case_key(entry: ErrorCode | HttpStatus) -> str:
-    """``"12007"`` for a code, ``"http:503"`` for a status: what ``--cobo-codes`` matches."""
-    return f"http:{entry.status}" if isinstance(entry, HttpStatus) else str(entry.code)
+def case_key(entry: Entry) -> str:
+    """``"12007"`` for a code, ``"http:503"`` for a status (``"v2:2024"`` for WaaS 2.0's): what
+    ``--cobo-codes`` matches."""
+    key = f"http:{entry.status}" if isinstance(entry, HttpStatus) else str(entry.code)
+    return f"v2:{key}" if getattr(entry, "api", "v1") == "v2" else key
 
 
 def _describe(expected: object) -> str:
@@ -39,18 +42,18 @@ def _describe(expected: object) -> str:
 class CoboErrorCase:
     """One documented error (a code, or a bare HTTP status) and what the code under test must do."""
 
-    entry: ErrorCode | HttpStatus
+    entry: Entry
     expected: Any = _NOTHING
     expected_from: str | None = None
 
     @property
     def id(self) -> str:
-        return self.entry.id
+        return str(self.entry.id)
 
     @property
     def code(self) -> int | None:
         """The Cobo ``error_code``, or None for a bare HTTP status case."""
-        return self.entry.code if isinstance(self.entry, ErrorCode) else None
+        return None if isinstance(self.entry, HttpStatus) else self.entry.code
 
     @property
     def status(self) -> int:
@@ -63,7 +66,7 @@ class CoboErrorCase:
 
     def outcome(self) -> Outcome:
         """What ``cobo_fault.inject(case)`` answers: the error envelope, or a gateway page."""
-        return error(self.entry) if isinstance(self.entry, ErrorCode) else gateway(self.entry)
+        return gateway(self.entry) if isinstance(self.entry, HttpStatus) else error(self.entry)
 
     def _expectation(self) -> str:
         if not self.has_expectation:
@@ -132,19 +135,40 @@ class CoboErrorCase:
         return str(self.entry)
 
 
-def _as_filter(value: object, what: str) -> CodeFilter:
+def _term(item: object, api: str) -> str:
+    """*item* as a pattern of *api*'s catalog: a bare term gets ``v2:`` for WaaS 2.0 cases."""
+    text = str(item.code) if isinstance(item, ErrorCode) or hasattr(item, "http_status") else str(item)  # type: ignore[attr-defined]
+    return f"v2:{text}" if api == "v2" and not text.strip().lower().startswith("v2:") else text
+
+
+def _as_filter(value: object, what: str, api: str = "v1") -> CodeFilter:
     if isinstance(value, str):
-        return parse_filter(value)
+        return parse_filter([_term(term, api) for term in value.split(",")])
     if isinstance(value, int) and not isinstance(value, bool):
-        return parse_filter(str(value))
+        return parse_filter(_term(value, api))
     if isinstance(value, Iterable):
         terms = []
         for item in value:
-            if isinstance(item, bool) or not isinstance(item, (int, str, ErrorCode)):
+            if isinstance(item, bool) or (
+                not isinstance(item, (int, str, ErrorCode)) and not hasattr(item, "http_status")
+            ):
                 raise TypeError(f"{what} takes codes (12007) or patterns ('12xxx'), got {item!r}")
-            terms.append(str(item.code) if isinstance(item, ErrorCode) else str(item))
+            terms.append(_term(item, api))
         return parse_filter(terms)
     raise TypeError(f"{what} takes a code, a pattern such as '12xxx', or a list of them, got {value!r}")
+
+
+def _catalog(api: str, removed: bool) -> tuple[list[Entry], Mapping[int, HttpStatus]]:
+    if api == "v2":
+        from pytest_cobo_errors.catalog_v2 import V2_ERROR_CODES, V2_HTTP_STATUSES, V2_REMOVED_CODES
+
+        codes: list[Entry] = [*V2_ERROR_CODES.values(), *(V2_REMOVED_CODES.values() if removed else ())]
+        return codes, V2_HTTP_STATUSES
+    if api != "v1":
+        raise ValueError(f"api must be 'v1' (the Custody API) or 'v2' (WaaS 2.0), got {api!r}")
+    if removed:
+        raise ValueError("removed=True adds the codes WaaS 2.0's page removed: it needs api='v2'")
+    return list(ERROR_CODES.values()), HTTP_STATUSES
 
 
 def _entries(
@@ -152,29 +176,35 @@ def _entries(
     codes: object,
     exclude: object,
     statuses: bool | Iterable[int],
-) -> list[ErrorCode | HttpStatus]:
+    *,
+    api: str = "v1",
+    removed: bool = False,
+) -> list[Entry]:
     if family not in (None, "1", "12"):
         raise ValueError(f"family must be '1' or '12' (or None for both), got {family!r}")
-    chosen: list[ErrorCode | HttpStatus] = [e for e in ERROR_CODES.values() if family is None or e.family == family]
+    if family is not None and api == "v2":
+        raise ValueError("family= chooses among the Custody API's 1xxx and 12xxx codes; for WaaS 2.0 use codes=")
+    every, status_table = _catalog(api, removed)
+    chosen = [e for e in every if family is None or e.family == family]
     if codes is not None:
         # an empty list means "no codes" (e.g. only statuses), not "no filter"
         is_empty = isinstance(codes, (list, tuple, set, frozenset)) and not codes
-        chosen = [] if is_empty else _as_filter(codes, "codes=").select(chosen)
+        chosen = [] if is_empty else _as_filter(codes, "codes=", api).select(chosen)
     if statuses is True:
-        chosen += HTTP_STATUSES.values()
+        chosen += status_table.values()
     elif statuses is not False:
         if isinstance(statuses, (str, bytes)) or not isinstance(statuses, Iterable):
             raise TypeError(f"statuses must be True, False or a list of HTTP statuses, got {statuses!r}")
-        chosen += _as_filter([f"http:{s}" for s in statuses], "statuses=").select(HTTP_STATUSES.values())
+        chosen += _as_filter([f"http:{s}" for s in statuses], "statuses=", api).select(status_table.values())
     if exclude:
-        dropped = _as_filter(exclude, "exclude=")
+        dropped = _as_filter(exclude, "exclude=", api)
         chosen = [e for e in chosen if not any(p.matches(e) for p in dropped.include)]
     if not chosen:
         raise ValueError("@cobo_error_cases selects no documented code: loosen family=, codes= or exclude=")
     return chosen
 
 
-def _expectations(expect: Mapping[object, Any]) -> list[tuple[CodePattern, Any]]:
+def _expectations(expect: Mapping[object, Any], api: str = "v1") -> list[tuple[CodePattern, Any]]:
     if not isinstance(expect, Mapping):
         raise TypeError(f"expect must be a mapping of code patterns to expectations, got {expect!r}")
     table = []
@@ -183,11 +213,11 @@ def _expectations(expect: Mapping[object, Any]) -> list[tuple[CodePattern, Any]]
             raise TypeError(f"expect keys are codes or patterns such as '12xxx' or '*', got {key!r}")
         if str(key).startswith("!"):
             raise PatternError(f"expect keys cannot exclude ({key!r}); exclude codes with exclude=")
-        table.append((parse_pattern(str(key)), value))
+        table.append((parse_pattern(_term(key, api)), value))
     return table
 
 
-def _resolve(entry: ErrorCode | HttpStatus, table: list[tuple[CodePattern, Any]]) -> CoboErrorCase | None:
+def _resolve(entry: Entry, table: list[tuple[CodePattern, Any]]) -> CoboErrorCase | None:
     matching = [(p, v) for p, v in table if p.matches(entry)]
     if not matching:
         return None
@@ -202,12 +232,14 @@ def build_cases(
     exclude: object = (),
     statuses: bool | Iterable[int] = False,
     expect: Mapping[object, Any] | None = None,
+    api: str = "v1",
+    removed: bool = False,
 ) -> list[CoboErrorCase]:
-    """The cases `cobo_error_cases` parametrizes with, sorted: codes ascending, then statuses."""
-    entries = _entries(family, codes, exclude, statuses)
+    """The cases `cobo_error_cases` parametrizes with, in catalog order: codes, then statuses."""
+    entries = _entries(family, codes, exclude, statuses, api=api, removed=removed)
     if expect is None:
         return [CoboErrorCase(e) for e in entries]
-    table = _expectations(expect)
+    table = _expectations(expect, api)
     cases = [_resolve(e, table) for e in entries]
     missing = [e for e, c in zip(entries, cases, strict=True) if c is None]
     if missing:
@@ -260,6 +292,8 @@ def cobo_error_cases(
     statuses: bool | Iterable[int] = ...,
     argname: str = ...,
     expect: Mapping[object, Any] | None = ...,
+    api: str = ...,
+    removed: bool = ...,
 ) -> pytest.MarkDecorator: ...
 
 
@@ -273,6 +307,8 @@ def cobo_error_cases(
     statuses: bool | Iterable[int] = False,
     argname: str = "cobo_error",
     expect: Mapping[object, Any] | None = None,
+    api: str = "v1",
+    removed: bool = False,
 ) -> Any:
     """Parametrize a test (function, method or class) with one case per documented Cobo error.
 
@@ -282,12 +318,18 @@ def cobo_error_cases(
     cases, ``argname="case"``, and ``expect={"12007": InsufficientFunds, "*": ApiError}`` to
     state what the code under test must do per code. ``--cobo-codes`` deselects cases.
 
+    ``api="v2"`` runs over WaaS 2.0's catalog instead (126 codes; ``removed=True`` adds the 9
+    codes its page dropped, for older clients); its patterns name v2 codes (``codes="30xxx"``),
+    its ids start with ``v2-``, and ``--cobo-codes=v2:30xxx`` selects among them.
+
     pytest never parametrizes a ``unittest.TestCase`` or its methods, so collecting a decorated
     one is an error (a TypeError saying so); loop over `build_cases` with ``subTest`` there.
     """
     if not isinstance(argname, str) or not argname.isidentifier():
         raise ValueError(f"argname must be a Python identifier, got {argname!r}")
-    cases = build_cases(family=family, codes=codes, exclude=exclude, statuses=statuses, expect=expect)
+    cases = build_cases(
+        family=family, codes=codes, exclude=exclude, statuses=statuses, expect=expect, api=api, removed=removed
+    )
     # plain values, no per-case marks: the plugin finds cases by type, and marks cost collection time
     mark = pytest.mark.parametrize(argname, cases, ids=[case.id for case in cases])
     if func is None:

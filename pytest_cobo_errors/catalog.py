@@ -45,6 +45,8 @@ class HttpStatus:
     status: int
     description: str
     slug: str = field(init=False, repr=False, compare=False)
+    api: ClassVar[Literal["v1", "v2"]] = "v1"
+    """The API whose status table this is (WaaS 2.0's say ``"v2"``)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "slug", _slug(self.description))

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pytest_cobo_errors.catalog import HttpStatus, UnknownCodeError, _check_int, nearest_codes, number_text
 
@@ -77,6 +77,8 @@ class V2HttpStatus(HttpStatus):
     that v1 and v2 cases can share one parametrized test, and whose slug is the description's first
     sentence: v2's 500 row goes on about expired Org Access Tokens.
     """
+
+    api: ClassVar[Literal["v1", "v2"]] = "v2"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "slug", _v2_slug(self.description))

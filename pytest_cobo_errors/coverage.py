@@ -1,10 +1,15 @@
-"""Which documented codes and statuses a session's tests exercised, and the report of it."""
+"""Which documented codes and statuses a session's tests exercised, and the report of it.
+
+The Custody API (v1) and WaaS 2.0 are scored apart, each against its own catalog; the total is
+over the APIs the session touched, so a v1 suite scores as it always did and a v2 suite is not
+charged for the v1 codes it never meant to send.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from pytest_cobo_errors.catalog import ERROR_CODES, HTTP_STATUSES, ErrorCode, HttpStatus
+from pytest_cobo_errors.catalog import ERROR_CODES, HTTP_STATUSES, HttpStatus
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -13,7 +18,11 @@ if TYPE_CHECKING:
 
 __all__ = ["ErrorCoverage", "recorder", "recording"]
 
-_TOTAL = len(ERROR_CODES) + len(HTTP_STATUSES)
+
+def _v2_catalog() -> tuple[Mapping[int, Any], Mapping[int, Any]]:
+    from pytest_cobo_errors.catalog_v2 import V2_ERROR_CODES, V2_HTTP_STATUSES  # only once v2 is seen
+
+    return V2_ERROR_CODES, V2_HTTP_STATUSES
 
 
 class ErrorCoverage:
@@ -22,18 +31,28 @@ class ErrorCoverage:
     def __init__(self) -> None:
         self.codes: set[int] = set()
         self.statuses: set[int] = set()
+        self.v2_codes: set[int] = set()
+        self.v2_statuses: set[int] = set()
 
-    def record_entry(self, entry: ErrorCode | HttpStatus) -> None:
-        if isinstance(entry, ErrorCode):
-            self.codes.add(entry.code)
-        else:
-            self.statuses.add(entry.status)
+    def record_entry(self, entry: Any) -> None:
+        v2 = getattr(entry, "api", "v1") == "v2"
+        if isinstance(entry, HttpStatus):
+            (self.v2_statuses if v2 else self.statuses).add(entry.status)
+        elif not getattr(entry, "removed", False):  # a removed v2 code is outside "every documented code"
+            (self.v2_codes if v2 else self.codes).add(entry.code)
 
     def record_served(self, outcome: Outcome, reply: Reply | NetworkFault) -> None:
         code = outcome.code
+        status: int | None = getattr(reply, "status", None)  # a NetworkFault has none
+        if getattr(outcome, "api", "v1") == "v2":
+            codes, statuses = _v2_catalog()
+            if code is not None and code in codes:
+                self.v2_codes.add(code)
+            if status is not None and status in statuses:
+                self.v2_statuses.add(status)
+            return
         if code is not None and code in ERROR_CODES:
             self.codes.add(code)
-        status: int | None = getattr(reply, "status", None)  # a NetworkFault has none
         if status is not None and status in HTTP_STATUSES:
             self.statuses.add(status)
 
@@ -41,32 +60,81 @@ class ErrorCoverage:
         """Add what another process (a pytest-xdist worker) saw, as made by `as_dict`."""
         self.codes.update(c for c in data.get("codes", ()) if c in ERROR_CODES)
         self.statuses.update(s for s in data.get("statuses", ()) if s in HTTP_STATUSES)
+        if data.get("v2_codes") or data.get("v2_statuses"):
+            codes, statuses = _v2_catalog()
+            self.v2_codes.update(c for c in data.get("v2_codes", ()) if c in codes)
+            self.v2_statuses.update(s for s in data.get("v2_statuses", ()) if s in statuses)
 
     def as_dict(self) -> dict[str, list[int]]:
-        return {"codes": sorted(self.codes), "statuses": sorted(self.statuses)}
+        data = {"codes": sorted(self.codes), "statuses": sorted(self.statuses)}
+        if self.v2_touched:
+            data |= {"v2_codes": sorted(self.v2_codes), "v2_statuses": sorted(self.v2_statuses)}
+        return data
+
+    @property
+    def v2_touched(self) -> bool:
+        return bool(self.v2_codes or self.v2_statuses)
+
+    def _scored(self) -> list[tuple[int, int]]:
+        """(exercised, documented) per API the session touched: v1 unless only v2 was."""
+        scores = []
+        if not self.v2_touched or self.codes or self.statuses:
+            scores.append((len(self.codes) + len(self.statuses), len(ERROR_CODES) + len(HTTP_STATUSES)))
+        if self.v2_touched:
+            codes, statuses = _v2_catalog()
+            scores.append((len(self.v2_codes) + len(self.v2_statuses), len(codes) + len(statuses)))
+        return scores
 
     @property
     def percent(self) -> float:
-        """Exercised codes and statuses as a share of the 51 documented ones, 0-100."""
-        return 100.0 * (len(self.codes) + len(self.statuses)) / _TOTAL
+        """Exercised codes and statuses as a share of the documented ones of the APIs touched, 0-100."""
+        scores = self._scored()
+        return 100.0 * sum(seen for seen, _ in scores) / sum(total for _, total in scores)
 
     def report(self, *, fail_under: float | None = None) -> list[str]:
         """The terminal summary: totals, then what no test exercised, one per line."""
+        total = sum(documented for _, documented in self._scored())
         lines = [
             f"error codes   {len(self.codes):>2}/{len(ERROR_CODES)} exercised" + _families(self.codes),
             f"HTTP statuses {len(self.statuses):>2}/{len(HTTP_STATUSES)} exercised",
-            f"total         {self.percent:.1f}% of {_TOTAL} documented codes and statuses"
-            + ("" if fail_under is None else f" (required: {fail_under:g}%)"),
         ]
+        if self.v2_touched:
+            codes, statuses = _v2_catalog()
+            lines += [
+                f"WaaS 2.0 error codes   {len(self.v2_codes):>3}/{len(codes)} exercised",
+                f"WaaS 2.0 HTTP statuses {len(self.v2_statuses):>3}/{len(statuses)} exercised",
+            ]
+        lines.append(
+            f"total         {self.percent:.1f}% of {total} documented codes and statuses"
+            + ("" if fail_under is None else f" (required: {fail_under:g}%)")
+        )
         missing_codes = [e for c, e in ERROR_CODES.items() if c not in self.codes]
         missing_statuses = [e for s, e in HTTP_STATUSES.items() if s not in self.statuses]
-        if missing_codes or missing_statuses:
+        v2_missing: list[str] = []
+        if self.v2_touched:
+            codes, statuses = _v2_catalog()
+            v2_missing = [f"v2:{c}" for c in codes if c not in self.v2_codes]
+            v2_missing += [f"v2:http:{s}" for s in statuses if s not in self.v2_statuses]
+        if missing_codes or missing_statuses or v2_missing:
             lines.append("not exercised by any test:")
-            lines += [f"  {e.code:>5}  {e.message}" for e in missing_codes]
-            lines += [f"  http:{e.status}  {e.description.split(' – ')[0]}" for e in missing_statuses]
+            if not self.v2_touched or self.codes or self.statuses:
+                lines += [f"  {e.code:>5}  {e.message}" for e in missing_codes]
+                lines += [f"  http:{e.status}  {e.description.split(' – ')[0]}" for e in missing_statuses]
+            lines += _wrapped(v2_missing)
         else:
             lines.append("every documented code and status is exercised")
         return lines
+
+
+def _wrapped(terms: list[str], width: int = 96) -> list[str]:
+    """WaaS 2.0's missing codes, several a line: 126 of them would be a page of their own."""
+    lines: list[str] = []
+    for term in terms:
+        if lines and len(lines[-1]) + len(term) + 2 <= width:
+            lines[-1] += f", {term}"
+        else:
+            lines.append(f"  {term}")
+    return lines
 
 
 def _families(codes: set[int]) -> str:

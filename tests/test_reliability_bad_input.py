@@ -31,7 +31,7 @@ BAD_OPTIONS = [
     ("--cobo-codes=zz", "--cobo-codes / cobo_codes: 'zz' is not a code pattern; valid forms: 12007 (a code)*"),
     ("--cobo-codes=99999", "--cobo-codes / cobo_codes: '99999' is not a documented Cobo error code (nearest: *"),
     ("--cobo-codes=12100-12000", "--cobo-codes / cobo_codes: '12100-12000': a range runs from low to high*"),
-    ("--cobo-codes=!*", "--cobo-codes / cobo_codes: '!*' excludes every documented code*"),
+    ("--cobo-codes=!*,!v2:*", "--cobo-codes / cobo_codes: '!*,!v2:*' excludes every documented code*"),
     ("--cobo-codes=12007,,1010", "--cobo-codes / cobo_codes: empty term in *"),
     ("--cobo-codes=http:418", "--cobo-codes / cobo_codes: 'http:418': not a documented HTTP status (documented: 400*"),
     ("--cobo-transports=nope", "--cobo-transports / cobo_transports: unknown transport 'nope'; valid: auto, httpx*"),
@@ -229,6 +229,12 @@ SURROGATE = "\ud800"  # a lone surrogate: a str, but no UTF-8 encoder can write 
 JSON_TYPES = r"; valid: dict, list, str, int, finite float, bool, None$"
 
 BAD_CALLS = [
+    Bad(
+        "CoboFaults.authenticate_requests",
+        lambda: _faults().authenticate_requests("02ab"),
+        TypeError,
+        r"api_keys takes a collection of public keys in hex",
+    ),
     # catalog
     Bad("error_code", lambda: api.error_code("12007"), TypeError, r"an error code must be an int, got str '12007'"),
     Bad(

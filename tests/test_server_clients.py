@@ -344,7 +344,7 @@ def test_the_server_captures_method_path_params_form_and_headers(cobo_server: Co
 def test_the_server_captures_a_json_body_as_json_and_no_form(cobo_server: CoboServer, client: Client) -> None:
     rule = cobo_server.succeed({"id": "w-1"}, method="POST", path="/v2/wallets")
     answer = client.post(cobo_server.url + "/v2/wallets", json={"name": "w"})
-    assert answer.json()["result"] == {"id": "w-1"}
+    assert answer.json() == {"id": "w-1"}  # WaaS 2.0 answers the bare object, no success/result wrapper
     request = rule.calls[0].request
     assert request.json() == {"name": "w"}
     assert json.loads(request.content) == {"name": "w"}
