@@ -9,6 +9,7 @@ import math
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, TypeVar
 
 from pytest_cobo_errors.catalog import UnknownCodeError, shown
@@ -29,6 +30,7 @@ from pytest_cobo_errors.outcomes import (
     OutcomeLike,
     Reply,
     Respond,
+    Success,
     as_outcome,
     connect_error,
     connect_timeout,
@@ -41,7 +43,7 @@ from pytest_cobo_errors.outcomes import (
     success,
 )
 from pytest_cobo_errors.rules import Call, FaultRule, RuleBook
-from pytest_cobo_errors.signing import Spelling, TestKey, check_spelling, session_key
+from pytest_cobo_errors.signing import SignedOutcome, Spelling, TestKey, check_spelling, session_key
 from pytest_cobo_errors.switchboard import SWITCHBOARD, Window
 from pytest_cobo_errors.transports import check_supported, parse_transports
 from pytest_cobo_errors.transports.contract import NETWORK_FAULT_KINDS
@@ -97,6 +99,17 @@ _OPTION_NAMES = {
 
 
 _V2_PATH = re.compile(r"\^?/v2(?:/|$)")
+
+
+def _for_api(outcome: Outcome, api: Api) -> Outcome:
+    """*outcome* in *api*'s form, where it was left to the rule (no ``api=`` given)."""
+    if isinstance(outcome, (CoboError, Success)):
+        return outcome.for_api(api)
+    if isinstance(outcome, SignedOutcome) and outcome.inner is not None:
+        inner = _for_api(outcome.inner, api)
+        if inner is not outcome.inner:
+            return replace(outcome, inner=inner, status=inner.status or outcome.status, code=inner.code)
+    return outcome
 
 
 def _seconds(value: object, name: str) -> float:
@@ -317,22 +330,22 @@ class CoboFaults:
         return "v2" if bases and all(_V2_PATH.match(b.path or "/") for b in bases) else "v1"
 
     def _outcome(self, value: OutcomeLike, options: Mapping[str, Any]) -> Outcome:
-        """*value* as an outcome, a bare code looked up in the catalog of the API the rule answers.
+        """*value* as an outcome, answered in the form of the API the rule answers.
 
-        A code WaaS 2.0 documents and the Custody API does not (2024) is WaaS 2.0's wherever the
-        rule applies: no v1 client could be meant.
+        A bare code is looked up in that API's catalog; one WaaS 2.0 documents and the Custody API
+        does not (2024) is WaaS 2.0's wherever the rule applies, as no v1 client could be meant.
+        Outcomes built without ``api=`` (``error(1000)``, ``success(...)``, ``signed(...)`` of
+        them) take the rule's API too.
         """
         api = self._api_of(options)
-        try:
-            return as_outcome(value, api)
-        except UnknownCodeError:
-            if api == "v2" or isinstance(value, bool) or not isinstance(value, int):
-                raise
-            from pytest_cobo_errors.catalog_v2 import V2_ERROR_CODES
-
-            if value not in V2_ERROR_CODES:
-                raise
-            return as_outcome(value, "v2")
+        if isinstance(value, int) and not isinstance(value, bool):
+            try:
+                return as_outcome(value, api)
+            except UnknownCodeError:
+                if api == "v2":
+                    raise
+                return as_outcome(value)  # the Custody API's, else WaaS 2.0's
+        return _for_api(as_outcome(value), api)
 
     def inject(
         self,
@@ -448,12 +461,13 @@ class CoboFaults:
             counts=(times, 1),
         )
 
-    def succeed(self, result: Any = None, **options: Unpack[CountedRuleOptions]) -> FaultRule:
-        """Answer matching requests normally: ``{"success": true, "result": result}``.
+    def succeed(self, result: Any = None, *, status: int = 200, **options: Unpack[CountedRuleOptions]) -> FaultRule:
+        """Answer matching requests normally: ``{"success": true, "result": result}``, or on a ``/v2``
+        path *result* itself, as WaaS 2.0 answers (``status=201`` for its create operations).
 
         Takes the rule options of `inject` (`RuleOptions`, with ``times``).
         """
-        return self._rule([success(result, api=self._api_of(options))], "succeed", options)
+        return self._rule([success(result, status=status, api=self._api_of(options))], "succeed", options)
 
     def allow_host(self, *hosts: str) -> None:
         """Let requests to *hosts* (on any port) that no rule answers through to the real host.

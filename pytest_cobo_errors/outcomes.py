@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
-from pytest_cobo_errors.catalog import HTTP_STATUSES, ErrorCode, HttpStatus, error_code, number_text, shown
+from pytest_cobo_errors.catalog import (
+    HTTP_STATUSES,
+    ErrorCode,
+    HttpStatus,
+    UnknownCodeError,
+    error_code,
+    number_text,
+    shown,
+)
 from pytest_cobo_errors.envelopes import Api, build_envelope, check_text, encode_json, entry_for, success_envelope
 from pytest_cobo_errors.transports.contract import HeaderPairs, NetworkFault, Reply
 
@@ -71,10 +79,23 @@ class CoboError:
     fields: Mapping[str, Any] | None = None
     omit: Collection[str] = ()
     headers: Mapping[str, str] | None = None
+    follows_rule: bool = field(default=False, repr=False, compare=False)
+    """Built from a bare code with no ``api=``: a rule on a ``/v2`` path answers it as WaaS 2.0."""
 
     @property
     def code(self) -> int:
         return self.entry.code
+
+    def for_api(self, api: Api) -> CoboError:
+        """This error as a rule answering *api* sends it, if it was left to the rule and can be."""
+        if not self.follows_rule or self.entry.api == api or self.description is not None:
+            return self
+        try:
+            entry = entry_for(self.entry.code, api)
+        except ValueError:  # a code the other API does not document keeps its own
+            return self
+        status = entry.http_status if self.status == self.entry.http_status else self.status
+        return replace(self, entry=entry, status=status, follows_rule=False)
 
     @property
     def api(self) -> Api:
@@ -143,13 +164,17 @@ class GatewayPage:
 @dataclass(frozen=True, slots=True)
 class Success:
     """A success body, for routes answered normally: ``{"success": true, "result": ...}`` from the
-    Custody API (v1), the operation's bare JSON from WaaS 2.0 (``api="v2"``)."""
+    Custody API (v1), the operation's bare JSON from WaaS 2.0 (``api="v2"``); None: the API of the
+    rule that sends it."""
 
     result: Any = None
     status: int = 200
     headers: Mapping[str, str] | None = None
     code: None = field(default=None, init=False)
-    api: Api = "v1"
+    api: Api | None = None
+
+    def for_api(self, api: Api) -> Success:
+        return self if self.api is not None or api == "v1" else replace(self, api=api)  # None is v1
 
     @property
     def label(self) -> str:
@@ -265,7 +290,7 @@ def _check_status(status: object) -> int:
 def error(
     code: int | ErrorCode | V2ErrorCode,
     *,
-    api: Api = "v1",
+    api: Api | None = None,
     status: int | None = None,
     message: str | None = None,
     description: str | None = None,
@@ -277,9 +302,12 @@ def error(
     """A Cobo error for a documented *code*; ``status=200`` gives "200 with success: false".
 
     ``api="v2"`` looks *code* up in WaaS 2.0's catalog and sends its three-field envelope (a
-    WaaS 2.0 catalog entry says so itself). Rules on a ``/v2`` path choose it for you.
+    WaaS 2.0 catalog entry says so itself). Left out, the rule decides: a bare code is answered
+    as WaaS 2.0 by a rule on a ``/v2`` path, as the Custody API elsewhere (a code only WaaS 2.0
+    documents, such as 2024, is WaaS 2.0's everywhere).
     """
-    entry = entry_for(code, api)
+    follows_rule = api is None and isinstance(code, int)
+    entry = _entry(code, api)
     omit = tuple(omit) if not isinstance(omit, str) and isinstance(omit, Iterable) else omit  # read once
     # validate every override now, not at request time deep inside a transport (the catalog's own
     # envelope needs no check: most rules override nothing, and every test declares one)
@@ -299,7 +327,21 @@ def error(
         fields,
         tuple(omit),
         checked,
+        follows_rule,
     )
+
+
+def _entry(code: int | ErrorCode | V2ErrorCode, api: Api | None) -> ErrorCode | V2ErrorCode:
+    """*code*'s entry in *api*'s catalog; with no *api*, the Custody API's, else WaaS 2.0's."""
+    if api is not None:
+        return entry_for(code, api)
+    try:
+        return entry_for(code, "v1")
+    except UnknownCodeError as unknown:
+        try:
+            return entry_for(code, "v2")
+        except UnknownCodeError:
+            raise unknown from None
 
 
 def gateway(
@@ -320,15 +362,16 @@ def gateway(
 
 
 def success(
-    result: Any = None, *, status: int = 200, headers: Mapping[str, str] | None = None, api: Api = "v1"
+    result: Any = None, *, status: int = 200, headers: Mapping[str, str] | None = None, api: Api | None = None
 ) -> Success:
     """A success answer carrying *result* (default ``{}``), which must be JSON-serialisable.
 
     From the Custody API it is wrapped, ``{"success": true, "result": ...}``; with ``api="v2"``
-    it is *result* itself, as WaaS 2.0 answers. Rules on a ``/v2`` path choose it for you.
+    it is *result* itself, as WaaS 2.0 answers. Left out, the rule decides: WaaS 2.0's form on a
+    ``/v2`` path, the Custody API's elsewhere.
     """
     encode_json(result, "result")  # NaN, Infinity and lone surrogates too: no client could read them
-    if api not in ("v1", "v2"):
+    if api not in (None, "v1", "v2"):
         raise ValueError(f"api must be 'v1' or 'v2', got {shown(api)}")
     answer = Success(result, _check_status(status), _check_headers(headers), api)
     _check_length(answer.headers, lambda: answer.render().body)
@@ -392,7 +435,7 @@ def dropped_connection(code: int | ErrorCode = 1000, *, status: int | None = Non
 _OUTCOME_TYPES = (CoboError, GatewayPage, Success, Respond, NetworkFault)
 
 
-def as_outcome(value: object, api: Api = "v1") -> Outcome:
+def as_outcome(value: object, api: Api | None = None) -> Outcome:
     """Turn *value* into an outcome: an int is an error code (in *api*'s catalog), or an HTTP
     status from 100 to 599 (a gateway page)."""
     if isinstance(value, _OUTCOME_TYPES):

@@ -183,3 +183,23 @@ def test_the_coverage_report_scores_waas2_apart(pytester: pytest.Pytester) -> No
             "total         1.5% of 137 documented codes and statuses",  # a v2-only suite is scored on v2
         ]
     )
+
+
+def test_outcomes_built_without_an_api_take_the_rules(cobo_fault: CoboFaults, cobo_waas2_signing_key: TestKey) -> None:
+    cobo_fault.sign_responses()
+    cobo_fault.inject(signed(2028), path="/v2/wallets/gone")  # a code only WaaS 2.0 documents
+    cobo_fault.inject(signed(error(1000, message="busy")), path="/v2/wallets/busy")  # both document 1000
+    cobo_fault.sequence([2026, success({"id": "w"}, status=201)], method="POST", path="/v2/wallets")
+    gone, busy = httpx.get(DEV + "/v2/wallets/gone"), httpx.get(DEV + "/v2/wallets/busy")
+    assert (gone.status_code, set(gone.json())) == (404, V2_FIELDS)
+    assert (busy.status_code, busy.json()["error_message"], set(busy.json())) == (500, "busy", V2_FIELDS)
+    assert all(waas2_sdk_accepts(r, cobo_waas2_signing_key.public_key_hex) for r in (gone, busy))
+    created = [httpx.post(DEV + "/v2/wallets") for _ in range(2)]
+    assert [(r.status_code, r.json()) for r in created][1] == (201, {"id": "w"})
+    assert error(1000).render().status == 500  # outside a rule: the Custody API's form
+    assert "success" in error(1000).render().body.decode()
+
+
+def test_a_code_waas2_does_not_document_on_a_v2_rule_names_the_nearest(cobo_fault: CoboFaults) -> None:
+    with pytest.raises(ValueError, match=r"12015 is not a documented Cobo WaaS 2\.0 error code"):
+        cobo_fault.inject(12015, path="/v2/addresses")
