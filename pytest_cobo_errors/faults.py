@@ -454,7 +454,7 @@ class CoboFaults:
         failure = self._outcome(fault, options)
         # counted, not repeated in a list: times=10**9 costs what times=1 does
         return self._rule(
-            [failure, success(result, api=self._api_of(options))],
+            [failure, _for_api(success(result), self._api_of(options))],
             "fail_then_succeed",
             options,
             repeat=False,
@@ -467,7 +467,7 @@ class CoboFaults:
 
         Takes the rule options of `inject` (`RuleOptions`, with ``times``).
         """
-        return self._rule([success(result, status=status, api=self._api_of(options))], "succeed", options)
+        return self._rule([_for_api(success(result, status=status), self._api_of(options))], "succeed", options)
 
     def allow_host(self, *hosts: str) -> None:
         """Let requests to *hosts* (on any port) that no rule answers through to the real host.
