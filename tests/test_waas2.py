@@ -203,3 +203,11 @@ def test_outcomes_built_without_an_api_take_the_rules(cobo_fault: CoboFaults, co
 def test_a_code_waas2_does_not_document_on_a_v2_rule_names_the_nearest(cobo_fault: CoboFaults) -> None:
     with pytest.raises(ValueError, match=r"12015 is not a documented Cobo WaaS 2\.0 error code"):
         cobo_fault.inject(12015, path="/v2/addresses")
+
+
+def test_cobo_waas2_trust_without_the_sdk_says_what_to_install(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest("import sys\nsys.modules['cobo_waas2'] = None  # as if not installed")
+    pytester.makepyfile("def test_trusting(cobo_waas2_trust):\n    pass\n")
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*cobo_waas2_trust: the cobo-waas2 SDK is not installed: pip install cobo-waas2*"])
