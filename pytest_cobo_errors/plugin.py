@@ -139,11 +139,15 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if settings.base_urls:
         lines[0] += ", base URLs " + ", ".join(str(b) for b in settings.base_urls)
     if settings.codes is not None:
-        from pytest_cobo_errors.catalog import ERROR_CODES, HTTP_STATUSES, iter_entries
+        from pytest_cobo_errors.catalog import iter_entries
+        from pytest_cobo_errors.selection import all_entries
 
-        total = len(ERROR_CODES) + len(HTTP_STATUSES)
-        chosen = sum(1 for entry in iter_entries() if settings.codes.selects(entry))
-        lines.append(f"cobo-errors: --cobo-codes={settings.codes} selects {chosen} of {total} documented cases")
+        codes = settings.codes
+        v2 = any(p.api == "v2" for p in (*codes.include, *codes.exclude))
+        entries = list(all_entries() if v2 else iter_entries())  # WaaS 2.0 counted once a term names it
+        chosen = sum(1 for entry in entries if codes.selects(entry))
+        of = "Custody API and WaaS 2.0 " if v2 else ""
+        lines.append(f"cobo-errors: --cobo-codes={codes} selects {chosen} of {len(entries)} documented {of}cases")
     return lines
 
 

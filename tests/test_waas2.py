@@ -155,6 +155,9 @@ def test_cobo_codes_selects_waas2_cases_with_a_v2_prefix(pytester: pytest.Pytest
     )
     selected = pytester.runpytest("-p", "no:randomly", "--cobo-codes=v2:2024,12009")
     selected.assert_outcomes(passed=2, deselected=37)  # 36 30xxx codes and 12007 left out
+    selected.stdout.fnmatch_lines(
+        ["cobo-errors: --cobo-codes=v2:2024,12009 selects 2 of 188 documented Custody API and WaaS 2.0 cases"]
+    )
     unknown = pytester.runpytest("-p", "no:randomly", "--cobo-codes=v2:12015")
     assert unknown.ret == pytest.ExitCode.USAGE_ERROR
     unknown.stderr.fnmatch_lines(["*'v2:12015' is not a documented Cobo WaaS 2.0 error code (nearest: v2:*"])
