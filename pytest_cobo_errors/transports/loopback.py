@@ -81,6 +81,8 @@ class _Plain(Response):
 class _QuietHandler(WSGIRequestHandler):
     """werkzeug's handler without a log line per request, and silent about connections a fault severed."""
 
+    timeout = 10.0  # one thread serves every request: a client that connects and sends nothing must not stall it
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
 
@@ -110,6 +112,17 @@ def _sever(sock: socket.socket, *, reset: bool) -> _Severed:
     return _Severed("severed by a cobo_server fault")
 
 
+def _release(sock: socket.socket) -> _Severed:
+    """Take the connection from werkzeug without ending it: its fd becomes /dev/null, so what it
+    writes, reads or shuts down afterwards touches nothing (a dup of the socket keeps it open)."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    try:
+        os.dup2(devnull, sock.fileno())
+    finally:
+        os.close(devnull)
+    return _Severed("taken over by a cobo_server answer that waits")
+
+
 def _head(reply: Reply, *, length: int) -> bytes:
     lines = [f"HTTP/1.1 {reply.status} {http.client.responses.get(reply.status, '')}"]
     lines += [f"{name}: {value}" for name, value in reply.headers if name.lower() not in _OURS]
@@ -137,11 +150,14 @@ class LoopbackServer(HTTPServerBase):
         control endpoint); None in pytest, where those paths are the rules' like any other."""
         self.strays: list[str] = []
         self._closing = threading.Event()
+        self._url: str | None = None
 
     @property
     def url(self) -> str:
         """``http://127.0.0.1:PORT``: hand it to any client as Cobo's base URL."""
-        return self.url_for("/").rstrip("/")
+        if self._url is None:  # the port is known once started; every request's URL starts with it
+            self._url = self.url_for("/").rstrip("/")
+        return self._url
 
     def start(self) -> None:
         # pytest-httpserver's start, with werkzeug's request logging off: a log line per request
@@ -151,7 +167,9 @@ class LoopbackServer(HTTPServerBase):
         said = io.StringIO()
         try:
             with contextlib.redirect_stderr(said):
-                self.server = make_server(self.host, self.port, app, threaded=True, request_handler=_QuietHandler)
+                # one thread serves every request (a thread per request costs more than the request);
+                # an answer that must wait (delay=, trickle=) leaves for a thread of its own
+                self.server = make_server(self.host, self.port, app, threaded=False, request_handler=_QuietHandler)
         except SystemExit:  # werkzeug prints why it cannot bind and exits; a library raises instead
             lines = said.getvalue().strip().splitlines()
             raise OSError(
@@ -160,6 +178,7 @@ class LoopbackServer(HTTPServerBase):
         with _lock:  # every started server answers with the rules (the transport binds them all)
             _started.add(self)
         self.port = self.server.port
+        self._url = None
         self.server_thread = threading.Thread(target=self.thread_target, daemon=True, name="cobo-loopback-server")
         self.server_thread.start()
 
@@ -201,15 +220,35 @@ class LoopbackServer(HTTPServerBase):
             text = str(refused) if reason != "error" else f"cobo_server: internal error: {refused!r}"
             return self.unanswered(text, reason)
         sock: socket.socket = environ["werkzeug.socket"]
-        if isinstance(decision, NetworkFault):
-            self._closing.wait(decision.delay)
-            raise _sever(sock, reset=decision.kind == "reset")
-        if not isinstance(decision, Reply):  # PASS_THROUGH or DEFER: there is nowhere else to send it
+        if not isinstance(decision, (Reply, NetworkFault)):  # PASS_THROUGH or DEFER: nowhere else to send it
             return self.unanswered(f"cobo_server: nothing answers {captured.describe()}", "unmatched")
-        self._closing.wait(decision.delay)
-        if decision.drop_after is None and not decision.trickle:
+        if decision.delay or (isinstance(decision, Reply) and decision.trickle):
+            raise self._later(sock, decision)
+        if isinstance(decision, NetworkFault):
+            raise _sever(sock, reset=decision.kind == "reset")
+        if decision.drop_after is None:
             return _plain(decision)
         raise self._send_raw(sock, decision)
+
+    def _later(self, sock: socket.socket, decision: Reply | NetworkFault) -> _Severed:
+        """Answer *decision* from a thread of its own, so the server goes on serving meanwhile: the
+        connection is taken from werkzeug (which sees it dropped) and handed to that thread."""
+        mine = sock.dup()
+        severed = _release(sock)
+        threading.Thread(
+            target=self._answer_later, args=(mine, decision), daemon=True, name="cobo-loopback-later"
+        ).start()
+        return severed
+
+    def _answer_later(self, sock: socket.socket, decision: Reply | NetworkFault) -> None:
+        try:
+            if not self._closing.wait(decision.delay):
+                if isinstance(decision, NetworkFault):
+                    _sever(sock, reset=decision.kind == "reset")
+                else:
+                    self._send_raw(sock, decision)
+        finally:
+            sock.close()
 
     def _send_raw(self, sock: socket.socket, reply: Reply) -> _Severed:
         """Write *reply* on the socket ourselves: trickled, or cut after ``drop_after`` bytes."""
