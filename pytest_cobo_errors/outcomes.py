@@ -7,6 +7,7 @@ library's objects, so one declaration serves httpx and requests alike.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -21,7 +22,15 @@ from pytest_cobo_errors.catalog import (
     number_text,
     shown,
 )
-from pytest_cobo_errors.envelopes import Api, build_envelope, check_text, encode_json, entry_for, success_envelope
+from pytest_cobo_errors.envelopes import (
+    Api,
+    build_envelope,
+    check_text,
+    encode_json,
+    entry_for,
+    new_error_id,
+    success_envelope,
+)
 from pytest_cobo_errors.transports.contract import HeaderPairs, NetworkFault, Reply
 
 if TYPE_CHECKING:
@@ -67,6 +76,16 @@ def _fields_repr(name: str, pairs: Iterable[tuple[str, object]]) -> str:
     return f"{name}({', '.join(f'{key}={shown(value)}' for key, value in pairs)})"
 
 
+_ID_MARK = "0" * 31 + "x"  # never a real error_id, which is hex
+
+
+@functools.lru_cache(maxsize=512)
+def _envelope_around_id(entry: ErrorCode | V2ErrorCode) -> tuple[bytes, bytes]:
+    """*entry*'s envelope as bytes, split where its ``error_id`` goes."""
+    before, _, after = _dumps(build_envelope(entry, error_id=_ID_MARK)).partition(_ID_MARK.encode())
+    return before, after
+
+
 @dataclass(frozen=True, slots=True)
 class CoboError:
     """A Cobo error envelope for a documented code, at its default (or given) HTTP status."""
@@ -107,6 +126,11 @@ class CoboError:
         return f"{v2}error {self.entry.code} ({self.entry.message}) as HTTP {self.status}"
 
     def render(self) -> Reply:
+        given = (self.message, self.description, self.error_id, self.fields)
+        if given == (None, None, None, None) and not self.omit:
+            # the catalog's own envelope, rendered once: only its error_id is new
+            before, after = _envelope_around_id(self.entry)
+            return Reply(self.status, _headers(self.headers, _JSON), before + new_error_id().encode() + after)
         body = build_envelope(
             self.entry,
             message=self.message,
