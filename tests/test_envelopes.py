@@ -8,7 +8,7 @@ import re
 import httpx
 import pytest
 
-from pytest_cobo_errors import EnvelopeError, assert_cobo_error, build_envelope, parse_envelope, success_envelope
+from pytest_cobo_errors import EnvelopeError, assert_cobo_error, build_envelope, error, parse_envelope, success_envelope
 from pytest_cobo_errors.envelopes import ENVELOPE_FIELDS
 
 
@@ -111,3 +111,14 @@ def test_assert_cobo_error_on_a_gateway_page_says_so() -> None:
     response = httpx.Response(502, text="<html>bad gateway</html>")
     with pytest.raises(AssertionError, match="body is not JSON \\(an HTML page"):
         assert_cobo_error(response, code=12022)
+
+
+@pytest.mark.parametrize("api", ["v1", "v2"])
+def test_each_answer_of_one_error_gets_its_own_error_id_and_the_catalogs_body(api: str) -> None:
+    # the envelope is rendered once per error, and only its error_id is made per answer
+    outcome = error(12007, api=api)  # type: ignore[arg-type]
+    first, second = (json.loads(outcome.render().body) for _ in range(2))
+    assert first["error_id"] != second["error_id"]
+    assert all(len(body["error_id"]) == 32 and int(body["error_id"], 16) >= 0 for body in (first, second))
+    expected = build_envelope(12007, api=api)  # type: ignore[arg-type]
+    assert {k: v for k, v in first.items() if k != "error_id"} == {k: v for k, v in expected.items() if k != "error_id"}
