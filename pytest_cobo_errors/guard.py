@@ -122,13 +122,19 @@ def _wrap_send(name: str) -> None:
     def send(self: socket.socket, data: Any, *flags: Any) -> Any:
         # A proxy client writes its CONNECT (or absolute-URL) line on a plain socket with no audit
         # event of its own (httpx, aiohttp); only lines that start like a request are parsed.
-        if isinstance(data, (bytes, bytearray)) and data[:1].isupper():
+        # (a server's "HTTP/1.1 ..." answers and an origin-form "GET /path" line name no host: skipped)
+        if isinstance(data, (bytes, bytearray)) and data[:1].isupper() and _names_a_host(data):
             __tracebackhide__ = True  # failures show the user's frames, not the plugin's
             _check("socket.send", (self, data))
         return real(self, data, *flags)
 
     send.__doc__ = real.__doc__
     setattr(socket.socket, name, send)
+
+
+def _names_a_host(data: bytes | bytearray) -> bool:
+    """Whether *data* may be a request line to a proxy: ``CONNECT host:port`` or an absolute URL."""
+    return data.startswith(b"CONNECT ") or data.find(b"://", 0, 300) != -1
 
 
 def _hook(event: str, args: tuple[Any, ...]) -> None:
