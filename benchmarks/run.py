@@ -1,6 +1,6 @@
 """Run every benchmark and print one table of medians and ratios.
 
-    python benchmarks/run.py              # everything, about 2-3 minutes on 2 cores
+    python benchmarks/run.py              # everything, about 7 minutes on 2 cores (5 of them bench_server)
     python benchmarks/run.py --quick      # fewer rounds: a smoke test of the scripts, not figures
     python benchmarks/run.py --only overhead,startup --json results.json
 
@@ -33,6 +33,7 @@ import bench_guard  # noqa: E402
 import bench_hypothesis  # noqa: E402
 import bench_memory  # noqa: E402
 import bench_overhead  # noqa: E402
+import bench_server  # noqa: E402
 import bench_startup  # noqa: E402
 from bench_harness import Row, print_table  # noqa: E402
 
@@ -44,7 +45,10 @@ BENCHMARKS = {
     "collection": (bench_collection.run, 5, 2),
     "hypothesis": (bench_hypothesis.run, 5, 2),
     "memory": (bench_memory.run, 1, 1),  # 10,000 tests a variant: one round already takes half a minute
+    "server": (bench_server.run, 5, 2),
 }
+# with --quick, these run smaller suites too (not only fewer rounds)
+QUICK = {"server": bench_server.run_quick}
 STRATEGIES = HERE / "bench_strategies.py"
 
 
@@ -71,7 +75,7 @@ def environment() -> list[str]:
         commit += " (uncommitted changes)" if dirty.strip() else ""
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
-    packages = ("pytest-cobo-errors", "pytest", "httpx", "respx", "pytest-httpx", "hypothesis")
+    packages = ("pytest-cobo-errors", "pytest", "httpx", "respx", "pytest-httpx", "hypothesis", "pytest-httpserver")
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     return [
         f"date: {time.strftime('%Y-%m-%d %H:%M %Z')}, commit {commit}",
@@ -112,6 +116,7 @@ def main() -> int:
             continue
         run, rounds, quick_rounds = BENCHMARKS[name]
         n = args.rounds or (quick_rounds if args.quick else rounds)
+        run = QUICK.get(name, run) if args.quick else run
         print(f"{name}: {n} rounds ...", file=sys.stderr, flush=True)
         rows += run(n)
 
