@@ -11,6 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pytest_cobo_errors.callbacks import CallbackCase, CoboCallbacks, callback_cases, cobo_callback_cases
     from pytest_cobo_errors.cases import CoboErrorCase, cobo_error_cases
     from pytest_cobo_errors.catalog import (
         ERROR_CODES,
@@ -63,7 +64,9 @@ __all__ = [
     "HTTP_STATUSES",
     "BlockedRequestError",
     "Call",
+    "CallbackCase",
     "CapturedRequest",
+    "CoboCallbacks",
     "CoboErrorCase",
     "CoboFaultError",
     "CoboFaults",
@@ -86,6 +89,8 @@ __all__ = [
     "UnmatchedRequestError",
     "assert_cobo_error",
     "build_envelope",
+    "callback_cases",
+    "cobo_callback_cases",
     "cobo_error_cases",
     "cobo_faults",
     "connect_error",
@@ -111,7 +116,9 @@ _HOMES = {
     "BlockedRequestError": "pytest_cobo_errors.rules",
     "COBO_BASE_URLS": "pytest_cobo_errors.hosts",
     "Call": "pytest_cobo_errors.rules",
+    "CallbackCase": "pytest_cobo_errors.callbacks",
     "CapturedRequest": "pytest_cobo_errors.hosts",
+    "CoboCallbacks": "pytest_cobo_errors.callbacks",
     "CoboErrorCase": "pytest_cobo_errors.cases",
     "CoboFaultError": "pytest_cobo_errors.rules",
     "CoboFaults": "pytest_cobo_errors.faults",
@@ -136,6 +143,8 @@ _HOMES = {
     "UnmatchedRequestError": "pytest_cobo_errors.rules",
     "assert_cobo_error": "pytest_cobo_errors.envelopes",
     "build_envelope": "pytest_cobo_errors.envelopes",
+    "callback_cases": "pytest_cobo_errors.callbacks",
+    "cobo_callback_cases": "pytest_cobo_errors.callbacks",
     "cobo_error_cases": "pytest_cobo_errors.cases",
     "cobo_faults": "pytest_cobo_errors.faults",
     "connect_error": "pytest_cobo_errors.outcomes",

@@ -2,7 +2,8 @@
 
 The Custody API (v1) and WaaS 2.0 are scored apart, each against its own catalog; the total is
 over the APIs the session touched, so a v1 suite scores as it always did and a v2 suite is not
-charged for the v1 codes it never meant to send.
+charged for the v1 codes it never meant to send. Callback cases (``cobo_callbacks.check``) are
+listed under their own heading and never count towards the percentage.
 """
 
 from __future__ import annotations
@@ -26,13 +27,19 @@ def _v2_catalog() -> tuple[Mapping[int, Any], Mapping[int, Any]]:
 
 
 class ErrorCoverage:
-    """Codes and statuses seen through ``@cobo_error_cases`` items that ran, or faults that answered."""
+    """Codes and statuses seen through ``@cobo_error_cases`` items that ran, or faults that answered;
+    and the callback cases ``cobo_callbacks.check`` delivered."""
 
     def __init__(self) -> None:
         self.codes: set[int] = set()
         self.statuses: set[int] = set()
         self.v2_codes: set[int] = set()
         self.v2_statuses: set[int] = set()
+        self.callbacks: set[str] = set()
+
+    def record_callback(self, case_id: str) -> None:
+        """Note that the callback case *case_id* (``"v2_webhook-wrong_key"``) was checked."""
+        self.callbacks.add(case_id)
 
     def record_entry(self, entry: Any) -> None:
         v2 = getattr(entry, "api", "v1") == "v2"
@@ -56,8 +63,9 @@ class ErrorCoverage:
         if status is not None and status in HTTP_STATUSES:
             self.statuses.add(status)
 
-    def merge(self, data: Mapping[str, Iterable[int]]) -> None:
+    def merge(self, data: Mapping[str, Iterable[Any]]) -> None:
         """Add what another process (a pytest-xdist worker) saw, as made by `as_dict`."""
+        self.callbacks.update(c for c in data.get("callbacks", ()) if isinstance(c, str))
         self.codes.update(c for c in data.get("codes", ()) if c in ERROR_CODES)
         self.statuses.update(s for s in data.get("statuses", ()) if s in HTTP_STATUSES)
         if data.get("v2_codes") or data.get("v2_statuses"):
@@ -65,10 +73,12 @@ class ErrorCoverage:
             self.v2_codes.update(c for c in data.get("v2_codes", ()) if c in codes)
             self.v2_statuses.update(s for s in data.get("v2_statuses", ()) if s in statuses)
 
-    def as_dict(self) -> dict[str, list[int]]:
-        data = {"codes": sorted(self.codes), "statuses": sorted(self.statuses)}
+    def as_dict(self) -> dict[str, list[int] | list[str]]:
+        data: dict[str, list[int] | list[str]] = {"codes": sorted(self.codes), "statuses": sorted(self.statuses)}
         if self.v2_touched:
             data |= {"v2_codes": sorted(self.v2_codes), "v2_statuses": sorted(self.v2_statuses)}
+        if self.callbacks:
+            data["callbacks"] = sorted(self.callbacks)
         return data
 
     @property
@@ -123,6 +133,23 @@ class ErrorCoverage:
             lines += _wrapped(v2_missing)
         else:
             lines.append("every documented code and status is exercised")
+        return lines + self._callback_lines()
+
+    def _callback_lines(self) -> list[str]:
+        """The callbacks heading: how many of the callback cases were checked, and which were not."""
+        if not self.callbacks:
+            return []
+        from pytest_cobo_errors.callback_matrix import callback_cases  # only once a callback case was checked
+
+        every = [case.id for case in callback_cases()]
+        checked = self.callbacks.intersection(every)
+        lines = [f"callback cases {len(checked):>2}/{len(every)} checked"]
+        missing = [case_id for case_id in every if case_id not in checked]
+        if missing:
+            lines.append("callback cases not checked:")
+            lines += _wrapped(missing)
+        else:
+            lines.append("every callback case is checked")
         return lines
 
 

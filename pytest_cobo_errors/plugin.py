@@ -15,6 +15,7 @@ from pytest_cobo_errors.settings import Settings, add_options, read_settings
 if TYPE_CHECKING:
     # The rest is imported where it is used: this module loads into every pytest run of every
     # project that has the plugin installed, most of which never ask for a Cobo fault.
+    from pytest_cobo_errors.callbacks import CoboCallbacks
     from pytest_cobo_errors.catalog import ErrorCode, HttpStatus
     from pytest_cobo_errors.coverage import ErrorCoverage
     from pytest_cobo_errors.faults import CoboFaults
@@ -423,3 +424,27 @@ def cobo_waas2_trust(cobo_waas2_signing_key: TestKey, monkeypatch: pytest.Monkey
     public = cobo_waas2_signing_key.public_key_hex
     monkeypatch.setattr(Configuration, "resp_pubkey", property(lambda _self: public))
     return cobo_waas2_signing_key
+
+
+@pytest.fixture
+def cobo_callbacks() -> CoboCallbacks:
+    """Deliver signed Cobo callbacks, webhook events and callback messages to your handler, and check its answers.
+
+    ``cobo_callbacks.check(app, case, side_effects=probe)`` sends one case of `callback_cases`
+    (a header spelling, a signature fault, a duplicate, an unknown event type...) to an ASGI app
+    (FastAPI), a WSGI app (Flask) or the URL of a running server, and fails the test, naming the
+    rule, when the handler answers other than Cobo's contract requires. ``deliver`` sends a
+    single call; ``payload`` builds realistic bodies.
+
+    Function-scoped; it signs with the session's test keys, so give the handler
+    ``cobo_callbacks.public_key_hex(kind)`` where it reads Cobo's public key. Under
+    ``--cobo-coverage`` the cases checked are listed under their own heading. It needs the
+    ``signing`` extra (``pip install 'pytest-cobo-errors[signing]'``).
+    """
+    from pytest_cobo_errors.callbacks import CoboCallbacks
+    from pytest_cobo_errors.signing import SigningUnavailableError
+
+    try:
+        return CoboCallbacks()
+    except SigningUnavailableError as exc:
+        pytest.fail(str(exc), pytrace=False)

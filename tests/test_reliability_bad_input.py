@@ -230,6 +230,34 @@ JSON_TYPES = r"; valid: dict, list, str, int, finite float, bool, None$"
 
 BAD_CALLS = [
     Bad(
+        "callback_cases",
+        lambda: api.callback_cases("webhook"),
+        ValueError,
+        r"unknown callback kind 'webhook'; valid: v1_transaction",
+    ),
+    Bad(
+        "callback_cases",
+        lambda: api.callback_cases(faults=["tampered"]),
+        ValueError,
+        r"unknown callback fault 'tampered'",
+    ),
+    Bad(
+        "callback_cases", lambda: api.callback_cases(3), TypeError, r"kinds must be a string or an iterable of strings"
+    ),
+    Bad(
+        "callback_cases",
+        lambda: api.callback_cases("v1_transaction", faults=["unknown_event_type"]),
+        ValueError,
+        r"no callback case has kind",
+    ),
+    Bad(
+        "cobo_callback_cases",
+        lambda: api.cobo_callback_cases(argname="not a name"),
+        ValueError,
+        r"argname must name a test argument",
+    ),
+    Bad("cobo_callback_cases", lambda: api.cobo_callback_cases(kinds="v3"), ValueError, r"unknown callback kind"),
+    Bad(
         "CoboFaults.authenticate_requests",
         lambda: _faults().authenticate_requests("02ab"),
         TypeError,
