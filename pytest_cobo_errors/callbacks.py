@@ -22,6 +22,7 @@ import json
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ from pytest_cobo_errors.callback_matrix import (
     sample_payload,
 )
 from pytest_cobo_errors.catalog import shown
+from pytest_cobo_errors.hosts import is_loopback
 from pytest_cobo_errors.signing import _ONE_DAY, TestKey, _shared, _timestamp, session_key
 
 if TYPE_CHECKING:
@@ -582,6 +584,9 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 def _send_url(url: str, path: str, sending: _Sending, timeout: float) -> Delivered:
     if not url.startswith(("http://", "https://")):
         raise ValueError(f"a target URL must start with http:// or https://, got {shown(url)}")
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if not is_loopback(host):  # test deliveries never leave the machine
+        raise ValueError(f"a target URL must be on loopback (127.0.0.1, localhost, ::1), got {shown(url)}")
     full = url if path == "/" else url.rstrip("/") + path
     request = urllib.request.Request(full, data=sending.body, method="POST")
     for name, value in sending.headers:
@@ -592,7 +597,8 @@ def _send_url(url: str, path: str, sending: _Sending, timeout: float) -> Deliver
         with opener.open(request, timeout=timeout) as response:
             status, body, headers = response.status, response.read(), dict(response.headers.items())
     except urllib.error.HTTPError as exc:
-        status, body, headers = exc.code, exc.read(), dict(exc.headers.items())
+        with exc:
+            status, body, headers = exc.code, exc.read(), dict(exc.headers.items())
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise AssertionError(f"could not deliver to {full}: {reason}") from None

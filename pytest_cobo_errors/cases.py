@@ -138,7 +138,12 @@ class CoboErrorCase:
 def _term(item: object, api: str) -> str:
     """*item* as a pattern of *api*'s catalog: a bare term gets ``v2:`` for WaaS 2.0 cases."""
     text = str(item.code) if isinstance(item, ErrorCode) or hasattr(item, "http_status") else str(item)  # type: ignore[attr-defined]
-    return f"v2:{text}" if api == "v2" and not text.strip().lower().startswith("v2:") else text
+    text = text.strip()
+    negated = text.startswith("!")
+    bare = text[1:].strip() if negated else text
+    if api != "v2" or bare.lower().startswith("v2:"):
+        return text
+    return f"{'!' if negated else ''}v2:{bare}"
 
 
 def _as_filter(value: object, what: str, api: str = "v1") -> CodeFilter:

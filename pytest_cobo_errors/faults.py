@@ -493,11 +493,18 @@ class CoboFaults:
         (public keys in hex) limits the keys accepted; ``reject_replays=True`` refuses a nonce a
         key already used (1005, or 2024). Needs ``pip install 'pytest-cobo-errors[signing]'``.
         """
-        from pytest_cobo_errors.request_auth import NonceBook, check_request
+        from pytest_cobo_errors.request_auth import NonceBook, check_request, require_crypto
 
-        if isinstance(api_keys, str):
+        require_crypto()  # say what to install now, not at the first request
+        if api_keys is not None and (
+            isinstance(api_keys, str)
+            or not isinstance(api_keys, Iterable)
+            or not all(isinstance(key, str) for key in api_keys)
+        ):
             raise TypeError(
                 f"api_keys takes a collection of public keys in hex, e.g. [key], got the string {shown(api_keys)}"
+                if isinstance(api_keys, str)
+                else f"api_keys takes a collection of public keys in hex, e.g. [key], got {shown(api_keys)}"
             )
         keys = None if api_keys is None else frozenset(api_keys)
         nonces = NonceBook() if reject_replays else None
@@ -512,7 +519,8 @@ class CoboFaults:
         return f"<CoboFaults {len(self.book.rules)} rule(s), {len(self.calls)} call(s), via {via}>"
 
     def sign_responses(self, key: TestKey | None = None, *, spelling: Spelling = "both") -> TestKey:
-        """Sign every Cobo answer from now on as Cobo signs its responses, and return the signing key.
+        """Sign every Cobo answer from now on as Cobo signs its responses; return *key*, or the
+        Custody API's (secp256k1) session key (WaaS 2.0's is the ``cobo_waas2_signing_key`` fixture).
 
         Custody API (v1) answers are signed on secp256k1, WaaS 2.0 answers on Ed25519, each with
         the session's test key for its curve (the ``cobo_signing_key`` and

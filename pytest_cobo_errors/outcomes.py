@@ -114,7 +114,12 @@ class CoboError:
         except ValueError:  # a code the other API does not document keeps its own
             return self
         status = entry.http_status if self.status == self.entry.http_status else self.status
-        return replace(self, entry=entry, status=status, follows_rule=False)
+        converted = replace(self, entry=entry, status=status, follows_rule=False)
+        try:
+            converted.render()  # omit= or a Content-Length made for the v1 body: it stays a v1 error
+        except (TypeError, ValueError):
+            return self
+        return converted
 
     @property
     def api(self) -> Api:

@@ -161,7 +161,7 @@ def _double_sha256(data: bytes) -> bytes:
 # -- verifying ---------------------------------------------------------------------------------------
 
 
-def _require_crypto() -> None:
+def require_crypto() -> None:
     try:
         import cryptography  # noqa: F401
     except ImportError as exc:
@@ -240,7 +240,7 @@ def verify_v1(
     signature verifies, so a forged request cannot use up a client's nonces. A param repeated in
     the query or form counts once, with its last value (the SDK never repeats one).
     """
-    _require_crypto()
+    require_crypto()
     missing = _missing(request)
     if missing:
         return _v1_failure(12000, f"{missing}: Cobo answers 12000 unless all of {', '.join(_HEADERS)} are sent")
@@ -280,7 +280,7 @@ def verify_v2(
     A 32-byte key is Ed25519; a 33- or 65-byte one secp256k1 (DER; high S is accepted too, as
     Cobo documents no low-S rule). *api_keys* and *nonces* work as in `verify_v1`.
     """
-    _require_crypto()
+    require_crypto()
     missing = _missing(request)
     if missing:
         return _v2_failure(f"{missing}: Cobo answers 2024 unless all of {', '.join(_HEADERS)} are sent")
@@ -352,7 +352,7 @@ def sign_v1(
     """The three headers ``cobo_custody``'s ``Client`` sends for this request, made with the
     secp256k1 *private_key_hex* (64 hex digits, as ``LocalSigner`` takes it); the nonce is the
     SDK's (microseconds now) unless given. Send *params* as the query (GET) or form body (POST)."""
-    _require_crypto()
+    require_crypto()
     nonce = str(int(time.time() * 1_000_000)) if nonce is None else nonce
     signed = v1_string_to_sign(method, path, nonce, params).encode("utf-8")
     api_key, signature = _sign_secp256k1(private_key_hex, _double_sha256(signed))
@@ -374,7 +374,7 @@ def sign_v2(
     ``LocalSecp256k1Signer`` (low-S DER) does; the nonce is the SDK's (milliseconds now) unless given."""
     if curve not in ("ed25519", "secp256k1"):
         raise ValueError(f"curve must be 'ed25519' or 'secp256k1', got {curve!r}")
-    _require_crypto()
+    require_crypto()
     nonce = str(int(time.time() * 1000)) if nonce is None else nonce
     digest = _double_sha256(v2_string_to_sign(method, path, nonce, query, body))
     if curve == "secp256k1":

@@ -332,7 +332,7 @@ class Switchboard:
             raise self._refuse(request, windows, declined)
 
     def _ask(
-        self, request: CapturedRequest, windows: list[Window]
+        self, request: CapturedRequest, windows: list[Window], *, authenticate: bool = True
     ) -> tuple[Reply | NetworkFault | None, list[tuple[Window, Verdict]]]:
         """Offer *request* to the fault sets of *windows* that chose its transport, innermost
         first: the reply of the first rule that answers (the call recorded), or every set's reasons."""
@@ -341,7 +341,7 @@ class Switchboard:
             if request.transport not in window.faults.transport_names:
                 continue
             book = window.faults.book
-            if window.faults.authenticator is not None:
+            if authenticate and window.faults.authenticator is not None:
                 refused = self._unauthenticated(request, window)
                 if refused is not None:
                     return refused, declined
@@ -401,7 +401,9 @@ class Switchboard:
                 return DEFER  # no active set chose this library: their refusal stands, as if we were not there
             if self._allowed(request, windows):
                 return PASS_THROUGH
-            reply, declined = self._ask(request, windows)  # a rule may have been declared meanwhile
+            # a rule may have been declared meanwhile; the signature was checked the first time (a nonce
+            # checked twice would read as a replay)
+            reply, declined = self._ask(request, windows, authenticate=False)
             if reply is not None:
                 return reply
             raise self._refuse(request, windows, declined, others=their_message)

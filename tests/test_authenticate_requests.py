@@ -119,3 +119,8 @@ def test_without_the_call_nothing_is_checked(pytester: pytest.Pytester) -> None:
 def test_api_keys_must_be_a_collection(cobo_fault: CoboFaults) -> None:
     with pytest.raises(TypeError, match="api_keys takes a collection of public keys"):
         cobo_fault.authenticate_requests("02" + "ab" * 32)
+
+
+def test_api_keys_that_are_not_strings_are_refused_when_declared(cobo_fault: CoboFaults) -> None:
+    with pytest.raises(TypeError, match=r"api_keys takes a collection of public keys in hex, e\.g\. \[key\], got 5"):
+        cobo_fault.authenticate_requests(5)  # type: ignore[arg-type]

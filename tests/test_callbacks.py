@@ -416,6 +416,8 @@ def test_asgi_and_wsgi_apps_are_told_apart(cobo_callbacks: CoboCallbacks) -> Non
         cobo_callbacks.deliver(42, "v2_webhook")
     with pytest.raises(ValueError, match="a target URL must start with http:// or https://"):
         cobo_callbacks.deliver("127.0.0.1:8000", "v2_webhook")
+    with pytest.raises(ValueError, match=r"a target URL must be on loopback \(127\.0\.0\.1, localhost, ::1\)"):
+        cobo_callbacks.deliver("https://hooks.example.com/cobo", "v2_webhook")  # never leaves the machine
     with pytest.raises(ValueError, match="path must start with '/'"):
         cobo_callbacks.deliver(bare_asgi, "v2_webhook", path="hook")
 

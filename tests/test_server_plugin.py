@@ -11,11 +11,14 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import socket
 import sys
 
 import httpx  # noqa: F401  # imported once here, not again by every inline run's suite
 import hypothesis  # noqa: F401  # imported once here, not again by every pytester run's Hypothesis plugin
 import pytest
+
+from pytest_cobo_errors import CoboServer
 
 ONE_REPORT = ("-rN",)  # no short summary, whose lines quote the message again
 
@@ -458,3 +461,13 @@ def test_served(cobo_server):
     assert "12009" not in missing
     assert "http:503" not in missing
     assert "http:400" not in missing
+
+
+def test_a_request_in_absolute_form_is_matched_by_its_path(cobo_server: CoboServer) -> None:
+    # what a client that believes it talks to a proxy sends: the request line names a whole URL
+    cobo_server.inject(12007, path="/v1/custody/coin_info/")
+    with socket.create_connection(("127.0.0.1", cobo_server.port), timeout=5) as conn:
+        conn.sendall(b"GET http://fake-cobo.test/v1/custody/coin_info/?coin=BTC HTTP/1.1\r\nHost: x\r\n\r\n")
+        head = conn.recv(65536).split(b"\r\n", 1)[0]
+    assert head.split(b" ")[1] == b"400"
+    assert cobo_server.calls[0].request.params == {"coin": "BTC"}

@@ -21,6 +21,7 @@ import os
 import socket
 import struct
 import threading
+import urllib.parse
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Final
@@ -106,7 +107,7 @@ def _sever(sock: socket.socket, *, reset: bool) -> _Severed:
         pass
     devnull = os.open(os.devnull, os.O_RDWR)
     try:
-        os.dup2(devnull, sock.fileno())
+        os.dup2(devnull, sock.fileno(), inheritable=False)
     finally:
         os.close(devnull)
     return _Severed("severed by a cobo_server fault")
@@ -117,7 +118,7 @@ def _release(sock: socket.socket) -> _Severed:
     writes, reads or shuts down afterwards touches nothing (a dup of the socket keeps it open)."""
     devnull = os.open(os.devnull, os.O_RDWR)
     try:
-        os.dup2(devnull, sock.fileno())
+        os.dup2(devnull, sock.fileno(), inheritable=False)
     finally:
         os.close(devnull)
     return _Severed("taken over by a cobo_server answer that waits")
@@ -149,6 +150,7 @@ class LoopbackServer(HTTPServerBase):
         """Answers requests under `CONTROL_PREFIX` instead of the rules (the standalone command's
         control endpoint); None in pytest, where those paths are the rules' like any other."""
         self.strays: list[str] = []
+        self._strays_lock = threading.Lock()  # appended on the server's thread, taken on pytest's
         self._closing = threading.Event()
         self._url: str | None = None
 
@@ -197,17 +199,21 @@ class LoopbackServer(HTTPServerBase):
         if self.control is not None and request.path.startswith(CONTROL_PREFIX):
             return self.control(request)
         environ = request.environ
-        target = environ.get("RAW_URI") or environ.get("REQUEST_URI") or request.full_path
+        target = str(environ.get("RAW_URI") or environ.get("REQUEST_URI") or request.full_path)
+        if "://" in target.split("?", 1)[0]:  # absolute form (a client talking to a proxy): its path and query
+            parts = urllib.parse.urlsplit(target)
+            target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         captured = CapturedRequest(
             request.method,
-            self.url + str(target),
+            self.url + target,
             list(request.headers.items()),
             request.get_data(),
             transport=NAME,
         )
         handler = self.handler
         if handler is None:
-            self.strays.append(f"{captured.describe()}: no fault set was active")
+            with self._strays_lock:
+                self.strays.append(f"{captured.describe()}: no fault set was active")
             return self.unanswered(
                 f"cobo_server: refused {captured.describe()}: it arrived while no test's cobo_server was active",
                 "stray",
@@ -234,10 +240,14 @@ class LoopbackServer(HTTPServerBase):
         """Answer *decision* from a thread of its own, so the server goes on serving meanwhile: the
         connection is taken from werkzeug (which sees it dropped) and handed to that thread."""
         mine = sock.dup()
-        severed = _release(sock)
-        threading.Thread(
-            target=self._answer_later, args=(mine, decision), daemon=True, name="cobo-loopback-later"
-        ).start()
+        try:
+            severed = _release(sock)
+            threading.Thread(
+                target=self._answer_later, args=(mine, decision), daemon=True, name="cobo-loopback-later"
+            ).start()
+        except BaseException:
+            mine.close()
+            raise
         return severed
 
     def _answer_later(self, sock: socket.socket, decision: Reply | NetworkFault) -> None:
@@ -281,7 +291,8 @@ class LoopbackServer(HTTPServerBase):
         return response
 
     def take_strays(self) -> list[str]:
-        strays, self.strays = self.strays, []
+        with self._strays_lock:
+            strays, self.strays = self.strays, []
         return strays
 
 
