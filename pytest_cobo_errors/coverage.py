@@ -51,7 +51,8 @@ class ErrorCoverage:
     def record_served(self, outcome: Outcome, reply: Reply | NetworkFault) -> None:
         code = outcome.code
         status: int | None = getattr(reply, "status", None)  # a NetworkFault has none
-        if getattr(outcome, "api", "v1") == "v2":
+        answered = getattr(outcome, "inner", None) or outcome  # a signed(...) answer is its inner one's
+        if getattr(answered, "api", "v1") == "v2":
             codes, statuses = _v2_catalog()
             if code is not None and code in codes:
                 self.v2_codes.add(code)

@@ -229,3 +229,19 @@ def test_waas2_cases_exclude_with_a_bang_as_v1_cases_do() -> None:
     fewer = build_cases(api="v2", codes="30xxx,!30001")
     assert [c.code for c in every if c.code != 30001] == [c.code for c in fewer]
     assert [c.code for c in build_cases(api="v2", codes=["30xxx", "!30001"])] == [c.code for c in fewer]
+
+
+def test_a_signed_waas2_error_counts_as_waas2_in_the_coverage_report(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import httpx, pytest
+        from pytest_cobo_errors import signed
+
+        @pytest.mark.cobo_transports("httpx")
+        def test_v2(cobo_fault):
+            cobo_fault.inject(signed(2024, "wrong"), path="/v2/wallets")
+            httpx.get("https://api.dev.cobo.com/v2/wallets")
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly", "--cobo-coverage")
+    result.stdout.fnmatch_lines(["error codes    0/41 exercised*", "WaaS 2.0 error codes     1/126 exercised"])
