@@ -23,17 +23,34 @@ def _examples() -> list[str]:
 
 
 def test_the_readme_marks_its_complete_examples() -> None:
-    assert len(_examples()) == 5  # the first test, a shared module block, the server, Hypothesis, the official SDK
+    # the first test, a shared module block, Hypothesis, the official SDK, the server, and the
+    # "Coming from" test written with respx, pytest-httpx, responses and cobo_fault
+    assert len(_examples()) == 9
 
 
-@pytest.mark.parametrize(
-    "code", _examples(), ids=["first-test", "shared-module-block", "any-client", "hypothesis", "official-sdk"]
-)
+_IDS = [
+    "first-test",
+    "shared-module-block",
+    "hypothesis",
+    "official-sdk",
+    "any-client",
+    "coming-from-respx",
+    "coming-from-pytest-httpx",
+    "coming-from-responses",
+    "coming-from-cobo-fault",
+]
+
+
+@pytest.mark.parametrize("code", _examples(), ids=_IDS)
 def test_a_readme_example_passes(pytester: pytest.Pytester, code: str) -> None:
     if "cobo_custody" in code:
         pytest.importorskip("cobo_custody")
     if "cobo_server" in code:
         pytest.importorskip("pytest_httpserver")
+    if "httpx_mock" in code:
+        pytest.importorskip("pytest_httpx")  # the bench extra's, not the test extra's
+    if "import responses" in code:
+        pytest.importorskip("responses")
     pytester.makepyfile(test_readme_example=code)
     result = pytester.runpytest("-p", "no:randomly")
     outcomes = result.parseoutcomes()
