@@ -14,6 +14,11 @@ on an HTML 502 page. These strategies let a property test find such crashes in y
             with pytest.raises(MyClientError):  # its own error, not KeyError or JSONDecodeError
                 my_client.coin_info("BTC")
 
+Every value they generate can be injected as it is, ``fault.inject(value)``: an `ErrorResponse`
+at its drawn status, a `MalformedBody` at its ``status``, an `EnvelopeDict` (a dict) at its
+code's documented status. Each carries ``code``, the integer ``error_code`` its body holds, which
+``--cobo-coverage`` and ``fault.served_codes()`` count.
+
 `responses()` mixes genuine successes (``response.is_success``) in with the errors, so a property
 can say "returns a result only for a real success, raises its own error for anything else".
 
@@ -32,7 +37,7 @@ import difflib
 import functools
 import json
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, TypeVar
 
@@ -42,12 +47,13 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
 from pytest_cobo_errors.catalog import ERROR_CODES, ErrorCode, UnknownCodeError, error_code
-from pytest_cobo_errors.envelopes import ENVELOPE_FIELDS, build_envelope
+from pytest_cobo_errors.envelopes import ENVELOPE_FIELDS, build_envelope, encode_json
 from pytest_cobo_errors.outcomes import Respond, gateway, respond
 
 __all__ = [
     "DEFECTS",
     "GATEWAY_STATUSES",
+    "EnvelopeDict",
     "ErrorResponse",
     "MalformedBody",
     "error_envelopes",
@@ -145,18 +151,28 @@ class MalformedBody:
     """A response body that is wrong in exactly one way, named by ``defect`` (a key of `DEFECTS`).
 
     Its repr starts with the defect, so Hypothesis's falsifying example says what broke the client.
-    ``status`` is the HTTP status the body belongs with (a gateway page's own), or None.
+    ``status`` is the HTTP status the body belongs with: `malformed_envelopes` always sets it (see
+    there); None only in a body built by hand. ``code`` is the error code the body carries (see
+    `ErrorResponse`), or None. ``fault.inject(body)`` serves it as it is (`outcome`).
     """
 
     defect: str
     body: bytes
     content_type: str = _JSON
     status: int | None = None
+    code: int | None = None
 
     @property
     def description(self) -> str:
         """What is wrong with this body, in words."""
         return DEFECTS[self.defect]
+
+    def outcome(self, *, status: int | None = None) -> Respond:
+        """The raw response ``cobo_fault.inject(body)`` serves: these bytes with this Content-Type
+        (none if empty), at *status*, else at ``self.status`` (400 if that is None)."""
+        chosen = status if status is not None else 400 if self.status is None else self.status
+        headers = dict(_headers(self.content_type)) or None
+        return respond(chosen, self.body, headers=headers, code=self.code)
 
     def __repr__(self) -> str:
         status = "" if self.status is None else f"HTTP {self.status}, "
@@ -175,6 +191,13 @@ class ErrorResponse:
     ``defect`` names what is wrong with the body (a key of `DEFECTS`), or is None for a
     well-formed envelope of the documented ``code``. ``is_success`` marks a genuine success
     (`responses` makes them): ``{"success": true, "result": ...}`` at a 2xx status, no defect, no code.
+
+    ``code`` is the error code the body carries, malformed or not: its ``error_code`` when that
+    is a JSON integer (not a string such as ``"12007"``, a float, a bool or a list) in a JSON object,
+    read as ``json.loads`` reads it (the last of a repeated key) once bytes that are not UTF-8 are
+    replaced; None otherwise. An undocumented or out-of-range integer is carried too; only
+    documented codes count in ``--cobo-coverage``. A short-form body of 12009 carries 12009; a
+    string ``"12007"`` carries none, as a strict client reads no code from it.
     """
 
     status: int
@@ -200,6 +223,44 @@ class ErrorResponse:
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(repr(self))
+
+
+class EnvelopeDict(dict[str, Any]):
+    """A well-formed Cobo error envelope, as `error_envelopes` generates it: a plain ``dict`` (it
+    compares equal to one, ``json.dumps`` writes it), which ``cobo_fault.inject(envelope)`` also takes.
+
+    ``EnvelopeDict(12007, message=None, error_id="...")`` is ``build_envelope(...)``'s dict, as a
+    falsifying example prints it. Injected, it is served as JSON, exactly as it then holds, at
+    ``status``: its code's documented status (`outcome`).
+    """
+
+    __slots__ = ()
+
+    def __init__(self, code: int | ErrorCode, *, message: str | None = None, error_id: str | None = None) -> None:
+        super().__init__(build_envelope(code, message=message, error_id=error_id))
+
+    @property
+    def code(self) -> int | None:
+        """Its ``error_code``, if that is an int (it is, unless the dict was changed)."""
+        return _int_code(self)
+
+    @property
+    def status(self) -> int:
+        """The documented HTTP status of its code (`ErrorCode.http_status`), 400 for any other."""
+        code = self.code
+        entry = None if code is None else ERROR_CODES.get(code)
+        return 400 if entry is None else entry.http_status
+
+    def outcome(self, *, status: int | None = None) -> Respond:
+        """The response ``cobo_fault.inject(envelope)`` serves: the dict as JSON (UTF-8, non-ASCII
+        kept), ``Content-Type: application/json``, at *status*, else at `status`."""
+        body = encode_json(self, "the envelope")
+        return respond(self.status if status is None else status, body, headers={"Content-Type": _JSON}, code=self.code)
+
+
+def _int_code(envelope: Mapping[str, Any]) -> int | None:
+    code = envelope.get("error_code")
+    return code if isinstance(code, int) and not isinstance(code, bool) else None
 
 
 # -- argument checks ------------------------------------------------------------------------------
@@ -284,8 +345,11 @@ def error_envelopes(
     codes: Iterable[int | ErrorCode] | SearchStrategy[int] | None = None,
     family: str | None = None,
     messages: SearchStrategy[str] | None = None,
-) -> SearchStrategy[dict[str, Any]]:
+) -> SearchStrategy[EnvelopeDict]:
     """Well-formed Cobo error envelopes: the five fields, for documented codes, as parsed JSON.
+
+    Each is an `EnvelopeDict`: a dict, which ``cobo_fault.inject(envelope)`` serves at its
+    code's documented status (``inject(envelope.outcome(status=200))`` at another).
 
     ``codes`` narrows the codes (a list, or a strategy of ints; default all 41, shrinking toward
     the first); ``family`` keeps only ``"1"`` (1xxx) or ``"12"`` (12xxx) codes. ``messages``
@@ -297,11 +361,11 @@ def error_envelopes(
     return _valid(_codes(codes, family), messages)
 
 
-def _valid(codes: SearchStrategy[int], messages: SearchStrategy[str] | None) -> SearchStrategy[dict[str, Any]]:
+def _valid(codes: SearchStrategy[int], messages: SearchStrategy[str] | None) -> SearchStrategy[EnvelopeDict]:
     # builds() rather than tuples().map(): measurably faster under @given, and a falsifying
-    # example prints as the build_envelope(...) call that rebuilds it.
+    # example prints as the EnvelopeDict(...) call that rebuilds it.
     drawn_messages = _MESSAGES if messages is None else messages.map(_check_message)
-    return st.builds(build_envelope, codes, message=drawn_messages, error_id=_error_ids())
+    return st.builds(EnvelopeDict, codes, message=drawn_messages, error_id=_error_ids())
 
 
 def _check_message(message: object) -> str:
@@ -339,6 +403,11 @@ def _pick(options: tuple[Any, ...], param: int) -> Any:
     return options[param % len(options)]
 
 
+def _json_body(defect: str, envelope: _Envelope) -> MalformedBody:
+    """*envelope* as a JSON body, carrying its error_code if that is an int."""
+    return MalformedBody(defect, _dumps(envelope), code=_int_code(envelope))
+
+
 def _empty_body(env: _Envelope, param: int) -> MalformedBody:
     return MalformedBody("empty_body", b"")
 
@@ -374,19 +443,22 @@ def _html_gateway_page(env: _Envelope, param: int) -> MalformedBody:
 
 def _no_content_type(env: _Envelope, param: int) -> MalformedBody:
     # a gateway's empty page (param even), or the envelope itself with its header stripped
-    return MalformedBody("no_content_type", b"" if param % 2 == 0 else _dumps(env), "")
+    if param % 2 == 0:
+        return MalformedBody("no_content_type", b"", "")
+    return MalformedBody("no_content_type", _dumps(env), "", code=env["error_code"])
 
 
 def _not_utf8(env: _Envelope, param: int) -> MalformedBody:
     encoding, text = _pick(_NOT_UTF8, param)
     message = env["error_message"] + text if encoding == "utf-8" else text
     body = _text({**env, "error_message": message, "error_description": message})
-    return MalformedBody("not_utf8", body.encode(encoding, "surrogateescape"))
+    # the code is ASCII, readable once the bytes that are not UTF-8 are replaced
+    return MalformedBody("not_utf8", body.encode(encoding, "surrogateescape"), code=env["error_code"])
 
 
 def _short_form(env: _Envelope, param: int) -> MalformedBody:
     short = {"success": False, "error_code": env["error_code"], "error_description": env["error_description"]}
-    return MalformedBody("short_form", _dumps(short))
+    return _json_body("short_form", short)
 
 
 # what a genuine success carries in "result": an object, and the plain values some endpoints answer with
@@ -408,7 +480,7 @@ def _without(field: str) -> Callable[[_Envelope, int], MalformedBody]:
     defect = f"missing_{field}"
 
     def make(env: _Envelope, param: int) -> MalformedBody:
-        return MalformedBody(defect, _dumps({k: v for k, v in env.items() if k != field}))
+        return _json_body(defect, {k: v for k, v in env.items() if k != field})
 
     return make
 
@@ -417,7 +489,7 @@ def _replaced(
     defect: str, field: str, value: Callable[[_Envelope, int], Any]
 ) -> Callable[[_Envelope, int], MalformedBody]:
     def make(env: _Envelope, param: int) -> MalformedBody:
-        return MalformedBody(defect, _dumps({**env, field: value(env, param)}))
+        return _json_body(defect, {**env, field: value(env, param)})
 
     return make
 
@@ -440,7 +512,7 @@ _BAD_ERROR_IDS: tuple[Callable[[str], Any], ...] = (
 def _extra_keys(env: _Envelope, param: int) -> MalformedBody:
     mask = 1 + param % ((1 << len(_EXTRA_FIELDS)) - 1)  # a non-empty subset of the extra fields
     extra = {name: value for bit, (name, value) in enumerate(_EXTRA_FIELDS.items()) if mask >> bit & 1}
-    return MalformedBody("extra_keys", _dumps({**env, **extra}))
+    return _json_body("extra_keys", {**env, **extra})
 
 
 def _other_value(env: _Envelope, field: str) -> Any:
@@ -459,14 +531,15 @@ def _duplicate_keys(env: _Envelope, param: int) -> MalformedBody:
     field: str = _pick(ENVELOPE_FIELDS, param)
     value = env[field] if param // len(ENVELOPE_FIELDS) % 2 == 0 else _other_value(env, field)
     items = [(k, _text(v)) for k, v in env.items()]
-    return MalformedBody("duplicate_keys", _pairs([*items, (field, _text(value))]))
+    code = value if field == "error_code" else env["error_code"]  # json.loads keeps the last
+    return MalformedBody("duplicate_keys", _pairs([*items, (field, _text(value))]), code=code)
 
 
 def _huge_values(env: _Envelope, param: int) -> MalformedBody:
     size: int = _pick(_HUGE_SIZES, param)
     filler: str = _pick(_HUGE_FILLERS, param // len(_HUGE_SIZES))
     text = (filler * (size // len(filler) + 1))[:size]
-    return MalformedBody("huge_values", _dumps({**env, "error_message": text, "error_description": text}))
+    return _json_body("huge_values", {**env, "error_message": text, "error_description": text})
 
 
 def _huge_number(env: _Envelope, param: int) -> MalformedBody:
@@ -512,9 +585,18 @@ _MAKERS: Mapping[str, Callable[[_Envelope, int], MalformedBody]] = MappingProxyT
 
 
 def _malformed_body(defect: str, code: int, error_id: str, param: int) -> MalformedBody:
+    """The body of *defect*, with a status only if it has its own (a gateway page, a success body)."""
     body = _MAKERS[defect](build_envelope(code, error_id=error_id), param)
     event(f"cobo defect: {defect}")  # shown by --hypothesis-show-statistics
     return body
+
+
+def _malformed_envelope(defect: str, code: int, error_id: str, param: int) -> MalformedBody:
+    """`_malformed_body`, at its natural status: its own, a gateway's for an empty page, else *code*'s."""
+    body = _malformed_body(defect, code, error_id, param)
+    if body.status is not None:
+        return body
+    return replace(body, status=GATEWAY_STATUSES[0] if not body.body else ERROR_CODES[code].http_status)
 
 
 _T = TypeVar("_T")
@@ -570,9 +652,15 @@ def malformed_envelopes(
     order they are given in, shrinking follows `DEFECTS` order, simplest first, so a falsifying
     example shows the simplest defect that breaks the client, in its simplest form. ``codes``
     and ``family`` choose the documented codes the bodies are built from, as for `error_envelopes`.
+
+    Every body has a ``status``, the one it naturally comes with: a gateway page's own, the error
+    status a success body is served under, 502 for an empty page (``empty_body``, and the empty
+    ``no_content_type`` page), and for any other the documented status of the code it was built
+    from. ``code`` is the error code the body carries (see `ErrorResponse`). ``fault.inject(body)``
+    serves it as it is; ``fault.inject(body.outcome(status=200))`` at another status.
     """
     chosen = _check_defects(defects)
-    return st.builds(_malformed_body, _chain(chosen), _codes(codes, family), _error_ids(), _PARAM)
+    return st.builds(_malformed_envelope, _chain(chosen), _codes(codes, family), _error_ids(), _PARAM)
 
 
 # -- complete responses ---------------------------------------------------------------------------
@@ -736,4 +824,4 @@ def _response(
             content = _gateway_html(status)  # the page names the status it is served with
         elif not given or 200 <= status < 300:
             status = body.status  # a success body at an error status stays at one
-    return ErrorResponse(status, _headers(body.content_type), content, kind)
+    return ErrorResponse(status, _headers(body.content_type), content, kind, body.code)
