@@ -42,7 +42,7 @@ from pytest_cobo_errors.outcomes import (
     read_timeout,
     success,
 )
-from pytest_cobo_errors.rules import Call, FaultRule, RuleBook
+from pytest_cobo_errors.rules import Call, FaultRule, Predicate, RuleBook
 from pytest_cobo_errors.signing import SignedOutcome, Spelling, TestKey, check_spelling, session_key
 from pytest_cobo_errors.switchboard import SWITCHBOARD, Window
 from pytest_cobo_errors.transports import check_supported, parse_transports
@@ -70,11 +70,35 @@ class RuleOptions(TypedDict, total=False):
     ``optional=True`` lets the rule go unused; ``expect_calls`` demands an exact number of calls.
     ``delay`` (seconds before the answer) and ``trickle`` (seconds between the ten pieces the
     body is sent in) need a real socket: the ``cobo_server`` fixture's.
+
+    The request matchers narrow a rule further, each checked after method, host and path:
+
+    - ``params={"request_id": "r-1"}``: the query string has these names with exactly these
+      values (str: the request carries text); other names may be present.
+    - ``form={...}``: the same, for a form-encoded body (``application/x-www-form-urlencoded``).
+    - ``json=...``: the body parsed as JSON equals this value, except that a dict is matched as
+      a subset: the body's object has those keys with equal values, recursively through nested
+      objects (``json={"amount": "10"}`` matches ``{"amount": "10", "coin": "ETH"}``). Lists, and
+      the objects inside lists, must be equal. ``true`` is not ``1``; ``1`` is ``1.0``. None
+      matches any body (to demand a JSON ``null``, use ``match=``).
+    - ``request_headers={"X-Trace": "t1"}``: these headers, named case-insensitively, have
+      exactly these values. (``headers=`` of `inject` and `status` are the answer's headers.)
+    - ``match=predicate``: a function of the `CapturedRequest`, true for the requests the rule
+      answers. One that raises declines the request, its exception named as the reason, and
+      fails the test at teardown.
+
+    A request a matcher declines says which one and why in the unmatched message: ``params:
+    request_id is 'b', expected 'a'``, ``json: $.amount is 5, expected 10``.
     """
 
     method: str | None
     path: str | re.Pattern[str] | None
     base_url: str | Iterable[str] | None
+    params: Mapping[str, str] | None
+    form: Mapping[str, str] | None
+    json: Any
+    request_headers: Mapping[str, str] | None
+    match: Predicate | None
     optional: bool
     expect_calls: int | None
     delay: float | None
@@ -301,6 +325,11 @@ class CoboFaults:
             kind=kind,
             delay=delay,
             trickle=trickle,
+            params=options.get("params"),
+            form=options.get("form"),
+            json=options.get("json"),
+            request_headers=options.get("request_headers"),
+            match=options.get("match"),
         )
         rule.declared_on = self.fixture_name
         if delay or trickle:

@@ -8,21 +8,27 @@ with the reason each rule declined it.
 from __future__ import annotations
 
 import bisect
+import inspect
 import itertools
+import math
+import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pytest_cobo_errors.catalog import clipped, count_text, shown
 from pytest_cobo_errors.hosts import BaseUrl, CapturedRequest, describe_bases, glob_to_regex, normalise_host
 from pytest_cobo_errors.outcomes import NetworkFault, Outcome, Reply
+from pytest_cobo_errors.transports.contract import mask
 
 __all__ = [
     "BlockedRequestError",
     "Call",
     "CoboFaultError",
     "FaultRule",
+    "Predicate",
     "RuleBook",
     "SequenceExhaustedError",
     "StrayRequestError",
@@ -36,6 +42,11 @@ _SHOWN_RUNS = 5
 _SCANNED_STEPS = 1000
 _SHOWN_BASES = 5
 _SHOWN_CALLS = 20
+_FORM = "application/x-www-form-urlencoded"
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+Predicate = Callable[[CapturedRequest], bool]
+"""A ``match=`` predicate: True when a rule should answer the captured request."""
 
 
 class CoboFaultError(AssertionError):
@@ -79,11 +90,147 @@ class Call:
         return f"Call({self.request!r}, {self.outcome!r}, {reply})"
 
 
+# -- request matchers: declared with params=, form=, json=, request_headers= and match= ----------
+def _texts(value: object, name: str) -> tuple[tuple[str, str], ...] | None:
+    """*value* checked as a matcher's names and text values (``params``, ``form``, ``request_headers``)."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise TypeError(
+            f"{name} takes a dict of names to str values, e.g. {name}={{'request_id': 'r-1'}}, got {shown(value)}"
+        )
+    items: list[tuple[str, str]] = []
+    for key, text in value.items():
+        if not isinstance(key, str):
+            raise TypeError(f"{name} names must be str, got {shown(key)}")
+        if not isinstance(text, str):
+            hint = f": give {str(text)!r}" if isinstance(text, int) and not isinstance(text, bool) else ""
+            raise TypeError(f"{name}[{shown(key)}] must be a str, as the request carries text, got {shown(text)}{hint}")
+        items.append((key, text))
+    return tuple(items)
+
+
+def _json_value(value: object, path: str = "$", depth: int = 0) -> Any:
+    """*value* checked as JSON (a ``json=`` matcher), copied into dicts and lists."""
+    if depth > 100:
+        raise ValueError(f"json is nested more than 100 levels deep (or holds itself) at {clipped(path)}")
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"json must be finite numbers: {clipped(path)} is {shown(value)}")
+        return value
+    if isinstance(value, Mapping):
+        copied: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"json object keys must be str: {clipped(path)} has the key {shown(key)}")
+            copied[key] = _json_value(item, _json_path(path, key), depth + 1)
+        return copied
+    if isinstance(value, (list, tuple)):
+        return [_json_value(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value)]
+    raise TypeError(
+        f"json must be a JSON value (dict, list, str, int, float, bool or None): {clipped(path)} is {shown(value)}"
+    )
+
+
+def _json_path(path: str, key: str) -> str:
+    return f"{path}.{key}" if _IDENTIFIER.fullmatch(key) else f"{path}[{key!r}]"
+
+
+def _json_equal(expected: Any, actual: Any) -> bool:
+    """Equal as JSON values: ``1`` is ``1.0``, but ``true`` is not ``1``."""
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return type(expected) is type(actual) and expected == actual
+    if isinstance(expected, (int, float)):
+        return isinstance(actual, (int, float)) and expected == actual
+    if isinstance(expected, list):
+        return (
+            isinstance(actual, list)
+            and len(expected) == len(actual)
+            and all(_json_equal(e, a) for e, a in zip(expected, actual, strict=True))
+        )
+    if isinstance(expected, dict):
+        return (
+            isinstance(actual, dict)
+            and expected.keys() == actual.keys()
+            and all(_json_equal(v, actual[k]) for k, v in expected.items())
+        )
+    return type(expected) is type(actual) and expected == actual
+
+
+def _json_difference(expected: Any, actual: Any, path: str, *, subset: bool) -> str | None:
+    """Where *actual* differs from *expected*, or None. Objects are matched as subsets while
+    *subset* holds (from the top, through nested objects); lists, and objects inside them, exactly."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        for key, want in expected.items():
+            where = _json_path(path, key)
+            if key not in actual:
+                return f"{clipped(where)} is missing, expected {shown(want)}"
+            why = _json_difference(want, actual[key], where, subset=subset)
+            if why is not None:
+                return why
+        extra = [key for key in actual if key not in expected]
+        if extra and not subset:
+            return f"{clipped(path)} has the key {shown(extra[0])}, not expected"
+        return None
+    if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
+        for index, (want, got) in enumerate(zip(expected, actual, strict=True)):
+            why = _json_difference(want, got, f"{path}[{index}]", subset=False)
+            if why is not None:
+                return why
+        return None
+    if _json_equal(expected, actual):
+        return None
+    return f"{clipped(path)} is {shown(actual)}, expected {shown(expected)}"
+
+
+def _texts_differ(expected: tuple[tuple[str, str], ...], actual: Mapping[str, str], name: str) -> str | None:
+    for key, want in expected:
+        got = actual.get(key)
+        if got is None:
+            return f"{name}: {clipped(key)} is missing, expected {shown(want)}"
+        if got != want:
+            return f"{name}: {clipped(key)} is {shown(got)}, expected {shown(want)}"
+    return None
+
+
+def _predicate_name(predicate: Callable[..., object]) -> str:
+    """A predicate as a message names it: its qualified name, and where a lambda was written."""
+    name = getattr(predicate, "__qualname__", None) or type(predicate).__name__
+    code = getattr(predicate, "__code__", None)
+    if name.endswith("<lambda>") and code is not None:
+        return clipped(f"<lambda> at {os.path.basename(code.co_filename)}:{code.co_firstlineno}")
+    return clipped(str(name), 120)
+
+
+def _check_predicate(match: object) -> Predicate | None:
+    if match is None:
+        return None
+    if not callable(match):
+        raise TypeError(
+            f"match takes a function of the captured request returning True or False, "
+            f"e.g. match=lambda request: request.params.get('coin') == 'ETH', got {shown(match)}"
+        )
+    if inspect.iscoroutinefunction(match):
+        raise TypeError(f"match must be a plain function: {_predicate_name(match)} is async, and would not be awaited")
+    return match  # called with one request; what it returns is tested for truth
+
+
 class FaultRule:
     """A declared fault: where it applies, the outcomes it gives, and the calls it received.
 
     ``outcomes`` are its steps in order; ``counts`` how many requests each answers in turn (one
     each unless given), kept as numbers, so failing 10**9 times costs no more than failing once.
+
+    The matchers, checked after method, host and path, narrow which requests it answers:
+    ``params`` (the query string) and ``form`` (a form-encoded body) hold these names with
+    exactly these values, others may be present; ``json`` is the body parsed as JSON, equal to
+    the value given, where an object (a dict) is matched as a subset, recursively through nested
+    objects (lists, and the objects inside lists, must be equal); ``request_headers`` names
+    headers (case-insensitively) that must have exactly these values; ``match`` is a predicate on
+    the `CapturedRequest`. A predicate that raises declines the request, the exception named as
+    the reason, and fails the test at teardown (`problems`): it is kept in `match_errors`.
     """
 
     def __init__(
@@ -101,6 +248,11 @@ class FaultRule:
         kind: str = "inject",
         delay: float = 0.0,
         trickle: float = 0.0,
+        params: Mapping[str, str] | None = None,
+        form: Mapping[str, str] | None = None,
+        json: Any = None,
+        request_headers: Mapping[str, str] | None = None,
+        match: Predicate | None = None,
     ) -> None:
         if not outcomes:
             raise ValueError("a fault needs at least one outcome")
@@ -120,6 +272,21 @@ class FaultRule:
         for name, value in (("times", times), ("expect_calls", expect_calls)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
                 raise ValueError(f"{name} must be a non-negative int, got {shown(value)}")
+        self.params = _texts(params, "params")
+        self.form = _texts(form, "form")
+        self.json: Any = _json_value(json)
+        self.request_headers = _texts(request_headers, "request_headers")
+        if self.request_headers is not None:
+            seen: dict[str, str] = {}
+            for name, _ in self.request_headers:
+                if name.lower() in seen:
+                    raise ValueError(
+                        f"request_headers names {seen[name.lower()]!r} and {name!r}: one header, named twice"
+                    )
+                seen[name.lower()] = name
+        self.match = _check_predicate(match)
+        self.match_errors: list[tuple[CapturedRequest, Exception]] = []
+        """What the ``match`` predicate raised, and on which request: each fails the test at teardown."""
         self.outcomes = tuple(outcomes)
         self.counts = counts
         self._ends = tuple(itertools.accumulate(counts))  # the call index at which each step ends
@@ -162,18 +329,59 @@ class FaultRule:
         relative = [p for p in (base.path_below(request.path) for base in bases) if p is not None]
         if not relative:
             return f"{request.scheme}://{request.host}:{request.port} is not under {self._bases()}"
-        if self.path is None:
-            return None
-        for path in relative:
-            if isinstance(self.path, re.Pattern):
-                if self.path.fullmatch(path):
-                    return None
-            elif self._path_regex is not None:
-                if self._path_regex.fullmatch(path):
-                    return None
-            elif path == self.path:
-                return None
-        return f"path {shown(relative[0], 120)} does not match {shown(self._pattern, 120)}"
+        if self.path is not None and not any(self._path_matches(path) for path in relative):
+            return f"path {shown(relative[0], 120)} does not match {shown(self._pattern, 120)}"
+        return self._matchers_decline(request)
+
+    def _path_matches(self, path: str) -> bool:
+        if isinstance(self.path, re.Pattern):
+            return self.path.fullmatch(path) is not None
+        if self._path_regex is not None:
+            return self._path_regex.fullmatch(path) is not None
+        return path == self.path
+
+    def _matchers_decline(self, request: CapturedRequest) -> str | None:
+        """Why a matcher declines *request* (``params: request_id is 'b', expected 'a'``), or None."""
+        if self.params is not None:
+            why = _texts_differ(self.params, request.params, "params")
+            if why is not None:
+                return why
+        if self.form:
+            content_type = request.headers.get("content-type")
+            form = request.form
+            if not form and (content_type or "").split(";", 1)[0].strip().lower() != _FORM:
+                return f"form: the body is not form-encoded (Content-Type {shown(content_type)})"
+            why = _texts_differ(self.form, form, "form")
+            if why is not None:
+                return why
+        if self.json is not None:
+            try:
+                body = request.json()
+            except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+                return f"json: the body is not JSON ({shown(request.content)})"
+            why = _json_difference(self.json, body, "$", subset=True)
+            if why is not None:
+                return f"json: {why}"
+        if self.request_headers is not None:
+            for name, want in self.request_headers:
+                got = request.headers.get(name)
+                if got is None:
+                    return f"request_headers: {clipped(name)} is missing, expected {shown(mask(name, want))}"
+                if got != want:
+                    return (
+                        f"request_headers: {clipped(name)} is {shown(mask(name, got))}, "
+                        f"expected {shown(mask(name, want))}"
+                    )
+        if self.match is not None:
+            name = _predicate_name(self.match)
+            try:
+                result = self.match(request)
+            except Exception as error:  # the user's bug: named here, and failing the test at teardown
+                self.match_errors.append((request, error))
+                return f"match: {name} raised {shown(error, 120)}"
+            if not result:
+                return f"match: {name} returned {shown(result)}"
+        return None
 
     @property
     def _pattern(self) -> str | None:
@@ -216,12 +424,21 @@ class FaultRule:
     def problems(self) -> list[str]:
         """What is wrong with this rule's use, checked when the test ends."""
         count = len(self.calls)
+        problems = [
+            f"{self}: its match predicate raised {shown(error, 120)} on {clipped(request.describe(), 200)}"
+            " (a predicate returns True or False; the request was declined)"
+            for request, error in self.match_errors[:_SHOWN_CALLS]
+        ]
+        if len(self.match_errors) > _SHOWN_CALLS:
+            problems.append(
+                f"{self}: its match predicate raised on {len(self.match_errors) - _SHOWN_CALLS} more request(s)"
+            )
         if self.expect_calls is not None and count != self.expect_calls:
             expected = count_text(self.expect_calls)
-            return [f"{self} was called {count} time(s), expected exactly {expected}{self._calls_listing()}"]
-        if self.expect_calls is None and not self.optional and count == 0:
-            return [f"{self} was never called (pass optional=True if that is fine)"]
-        return []
+            problems.append(f"{self} was called {count} time(s), expected exactly {expected}{self._calls_listing()}")
+        elif self.expect_calls is None and not self.optional and count == 0:
+            problems.append(f"{self} was never called (pass optional=True if that is fine)")
+        return problems
 
     def _calls_listing(self) -> str:
         listing = "".join(
@@ -258,7 +475,22 @@ class FaultRule:
             answers += " (every time)" if self._ends[-1] == 1 else " (last repeats)"
         elif self.times is not None:
             answers += f" ({count_text(self.times)} time(s))"
-        return f"{self.declared_on}.{self.kind}: {answers}, for {where}"
+        return f"{self.declared_on}.{self.kind}: {answers}, for {where}{self._matchers_text()}"
+
+    def _matchers_text(self) -> str:
+        """The matchers in brief: ``, with params={'request_id': 'r-1'}, match=is_large``."""
+        shown_ = [
+            f"{name}={shown(dict(items))}"
+            for name, items in (("params", self.params), ("form", self.form))
+            if items is not None
+        ]
+        if self.json is not None:
+            shown_.append(f"json={shown(self.json)}")
+        if self.request_headers is not None:
+            shown_.append(f"request_headers={shown({name: mask(name, v) for name, v in self.request_headers})}")
+        if self.match is not None:
+            shown_.append(f"match={_predicate_name(self.match)}")
+        return f", with {', '.join(shown_)}" if shown_ else ""
 
     __repr__ = __str__
 
