@@ -18,7 +18,7 @@ from cobo_custody.config import Env
 from cobo_custody.signer.local_signer import LocalSigner, generate_new_key
 from sdk_wallet import CoboUnavailable, ForgedResponse, InsufficientFunds, Withdrawals
 
-from pytest_cobo_errors import CoboFaults, TestKey, read_timeout, signed, success
+from pytest_cobo_errors import CapturedRequest, CoboFaults, TestKey, lost, read_timeout, signed, success
 
 pytestmark = pytest.mark.cobo_transports("requests")
 
@@ -79,3 +79,23 @@ def test_a_forged_response_is_never_trusted_nor_retried(
     cobo_fault.inject(signed(success({"request_id": "w-6"}), forgery), path=WITHDRAW, expect_calls=1)
     with pytest.raises(ForgedResponse):
         withdrawals.send("ETH", ADDRESS, 5, request_id="w-6")
+
+
+def test_a_retry_after_a_lost_answer_reuses_its_request_id(cobo_fault: CoboFaults, withdrawals: Withdrawals) -> None:
+    # A Cobo that remembers request ids: the first withdrawal goes through but its answer is lost
+    # (a read timeout), so the wallet retries; the same request_id then gets 12009, and the wallet
+    # fetches the withdrawal its first attempt created. A retry that minted a new request_id would
+    # be a second payout, and would get a second success here instead.
+    seen: set[str] = set()
+
+    def cobo(request: CapturedRequest) -> object:
+        request_id = request.form["request_id"]
+        if request_id in seen:
+            return 12009
+        seen.add(request_id)
+        return lost(success({"request_id": request_id, "status": 0}))
+
+    submit = cobo_fault.inject(cobo, method="POST", path=WITHDRAW, form={"coin": "ETH"}, expect_calls=2)
+    cobo_fault.succeed({"request_id": "w-7", "status": 0}, path=WITHDRAW_INFO, params={"request_id": "w-7"})
+    assert withdrawals.send("ETH", ADDRESS, 5, request_id="w-7") == {"request_id": "w-7", "status": 0}
+    assert [call.outcome.code for call in submit.calls] == [None, 12009]  # the success happened, then the duplicate

@@ -8,10 +8,12 @@ library's objects, so one declaration serves httpx and requests alike.
 from __future__ import annotations
 
 import functools
+import inspect
+import os
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
 from pytest_cobo_errors.catalog import (
     HTTP_STATUSES,
@@ -31,14 +33,18 @@ from pytest_cobo_errors.envelopes import (
     new_error_id,
     success_envelope,
 )
-from pytest_cobo_errors.transports.contract import HeaderPairs, NetworkFault, Reply
+from pytest_cobo_errors.transports.contract import HeaderPairs, NetworkFault, NetworkFaultKind, Reply
 
 if TYPE_CHECKING:
     from pytest_cobo_errors.catalog_v2 import V2ErrorCode
+    from pytest_cobo_errors.transports.contract import CapturedRequest
 
 __all__ = [
     "CoboError",
+    "Computed",
     "GatewayPage",
+    "LostAnswer",
+    "LostKind",
     "NetworkFault",
     "Outcome",
     "OutcomeLike",
@@ -51,6 +57,7 @@ __all__ = [
     "dropped_connection",
     "error",
     "gateway",
+    "lost",
     "read_timeout",
     "respond",
     "success",
@@ -250,7 +257,197 @@ class Respond:
         return _fields_repr("Respond", [(k, v) for k, v in pairs if v is not None])
 
 
-Outcome = CoboError | GatewayPage | Success | Respond | NetworkFault
+def function_name(function: Callable[..., object]) -> str:
+    """A user's function as messages name it: its qualified name, and where a lambda was written."""
+    name = str(getattr(function, "__qualname__", None) or type(function).__name__)
+    code = getattr(function, "__code__", None)
+    if name.endswith("<lambda>") and code is not None:
+        return f"<lambda> at {os.path.basename(code.co_filename)}:{code.co_firstlineno}"
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class Computed:
+    """An answer computed per request: *function* gets the `CapturedRequest` and returns what
+    any rule accepts (an error code, a status, an outcome such as ``success(...)``, a case).
+
+    Made by `as_outcome` from any function of one argument, so every declaring method takes one.
+    The switchboard calls it once per request, before the answer is rendered, and records what it
+    returned (the resolved outcome) in the `Call`. What it raises reaches the client as itself (over
+    the ``cobo_server`` socket: the unanswered 1000 at HTTP 500) and fails the test at teardown.
+
+    A bare code or a ``success(...)``/``error(...)`` without ``api=`` that it returns is answered
+    in the form of the API of the rule that called it, as a declared one is: WaaS 2.0 when the
+    rule's path or every one of its base URLs is under ``/v2``.
+    """
+
+    function: Callable[[CapturedRequest], Any]
+    code: None = field(default=None, init=False)
+    status: None = field(default=None, init=False)
+
+    @property
+    def label(self) -> str:
+        return f"answer computed by {function_name(self.function)}"
+
+    def render(self) -> Reply:
+        raise TypeError(f"{self.label} is computed per request: call resolve(request) and render what it returns")
+
+    def resolve(self, request: CapturedRequest, api: Api = "v1") -> Outcome:
+        """What *function* answers *request* with, as an outcome (bare codes looked up in *api*'s catalog).
+
+        An exception the function raises propagates unchanged, traceback and all; a value no rule
+        could answer with raises TypeError (or ValueError) naming the function.
+        """
+        __tracebackhide__ = True  # failures show the user's frames, not the plugin's
+        value = self.function(request)
+        try:
+            if isinstance(value, int) and not isinstance(value, bool):
+                try:
+                    outcome = as_outcome(value, api)
+                except UnknownCodeError:
+                    if api == "v2":
+                        raise
+                    outcome = as_outcome(value)  # the Custody API's, else WaaS 2.0's
+            elif callable(value) and not isinstance(value, _OUTCOME_TYPES):
+                raise TypeError("a function of the request returns an answer, not another function")
+            else:
+                outcome = as_outcome(value)
+        except (TypeError, ValueError) as bad:
+            raise type(bad)(f"{self.label} returned {shown(value)}: {bad}") from None
+        if isinstance(outcome, Computed) or (isinstance(outcome, LostAnswer) and isinstance(outcome.inner, Computed)):
+            raise TypeError(f"{self.label} returned {shown(value)}: a function returns an answer, not another function")
+        return outcome
+
+    def __repr__(self) -> str:
+        return f"Computed({function_name(self.function)})"
+
+
+def _computed(function: Callable[..., object]) -> Computed:
+    """*function* as a computed answer, once it is seen to take the captured request."""
+    if inspect.isclass(function) or str(getattr(function, "__module__", "")).startswith("pytest_cobo_errors"):
+        name = getattr(function, "__name__", type(function).__name__)
+        raise TypeError(
+            f"cannot answer with {name} itself: call it, e.g. error(12007) or success({{...}}), or give a function "
+            "of the captured request, e.g. lambda request: success({'request_id': request.json()['request_id']})"
+        )
+    if inspect.iscoroutinefunction(function):
+        raise TypeError(f"{function_name(function)} is async: a computed answer must be a plain function (not awaited)")
+    try:
+        inspect.signature(function).bind(None)
+    except TypeError:
+        raise TypeError(
+            f"{function_name(function)} must take one argument, the captured request, "
+            "e.g. lambda request: success({'request_id': request.json()['request_id']})"
+        ) from None
+    except ValueError:  # a builtin without a signature: it is called and judged by what it does
+        pass
+    return Computed(function)
+
+
+LostKind = Literal["read_timeout", "dropped", "reset", "no_response"]
+LOST_KINDS: tuple[str, ...] = get_args(LostKind)
+_LOST_WHAT = {
+    "read_timeout": "the client's read timed out",
+    "reset": "the connection was reset",
+    "no_response": "the connection closed without a response",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LostAnswer(NetworkFault):
+    """*inner* happened (Cobo acted, the rule records it as the `Call`'s outcome), then its answer
+    was lost on the way back: ``kind`` says how the client sees it, a `NetworkFault` of that kind,
+    or with ``"dropped"`` the rendered *inner* answer cut after ``after`` body bytes (half way by
+    default).
+
+    A `NetworkFault`, so that a transport that cannot produce ``kind`` is named when the rule is
+    declared (the ``cobo_server`` socket cannot time out a read: give it ``delay=`` instead).
+    """
+
+    inner: Outcome | None = None
+    after: int | None = None
+
+    @property
+    def lost_as(self) -> LostKind:
+        return cast(LostKind, self.kind)
+
+    @property
+    def label(self) -> str:
+        inner = self.inner.label if self.inner is not None else "?"
+        if self.lost_as == "dropped":
+            cut = "half way" if self.after is None else f"after {self.after} bytes"
+            return f"{inner}, lost: body cut {cut}"
+        return f"{inner}, lost: {self.kind.replace('_', ' ')}"
+
+    def render(self) -> Reply | NetworkFault:  # type: ignore[override]
+        """*inner* rendered unsigned, then lost (`render_signed` signs *inner* first)."""
+        assert self.inner is not None
+        assert not isinstance(self.inner, NetworkFault)
+        return self.lose(self.inner.render())
+
+    def lose(self, reply: Reply | NetworkFault) -> Reply | NetworkFault:
+        """What the client gets instead of *reply*, the rendered *inner* answer."""
+        if self.lost_as != "dropped":
+            what = _LOST_WHAT.get(self.kind, self.kind)
+            inner = self.inner.label if self.inner is not None else "the answer"
+            detail = self.detail or f"{what} after Cobo answered with {inner} (lost answer injected by cobo_fault)"
+            return NetworkFault(self.kind, detail=detail, delay=self.delay)
+        if not isinstance(reply, Reply):
+            return reply
+        length = len(reply.body)
+        cut = length // 2 if self.after is None else min(self.after, max(length - 1, 0))
+        return replace(reply, drop_after=cut)
+
+    def with_inner(self, inner: Outcome) -> LostAnswer:
+        return replace(self, inner=inner)
+
+    def __repr__(self) -> str:
+        pairs: list[tuple[str, object]] = [("inner", self.inner), ("kind", self.kind)]
+        pairs += [("after", self.after)] if self.after is not None else []
+        return _fields_repr("LostAnswer", pairs)
+
+
+def lost(answer: OutcomeLike, *, kind: LostKind = "read_timeout", after: int | None = None) -> LostAnswer:
+    """*answer* (any outcome, code or function of the request) happened, and was then lost.
+
+    The rule records the call with *answer* as its outcome (the transfer exists; coverage counts
+    its code), but the client gets, instead of the answer, by *kind*: ``"read_timeout"`` (the
+    client's read timed out), ``"reset"`` (the connection was reset), ``"no_response"`` (closed
+    before a byte of response) or ``"dropped"`` (the answer's body cut off after *after* bytes,
+    half way by default). The case that decides whether a client's retry reuses its
+    ``request_id`` (safe) or mints a new one (a double payout).
+
+    The ``cobo_server`` socket produces ``reset``, ``no_response`` and ``dropped``; a rule asking
+    it for ``read_timeout`` is refused when declared.
+    """
+    if not isinstance(kind, str) or kind not in LOST_KINDS:
+        raise ValueError(
+            f"kind must be one of {', '.join(LOST_KINDS)}, got {shown(kind)} (a connect timeout or a refused "
+            "connection fails before the request is sent: nothing happened to lose; use network(...) for those)"
+        )
+    if after is not None:
+        if kind != "dropped":
+            raise TypeError("after= sets where kind='dropped' cuts the body only")
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            raise ValueError(f"after must be a non-negative int number of body bytes, got {shown(after)}")
+    inner = as_outcome(answer)
+    if isinstance(inner, NetworkFault):
+        raise TypeError(
+            f"{inner.label} is a network fault already: no answer to lose; give the answer Cobo sent, "
+            "e.g. lost(success({...})) or lost(12009)"
+        )
+    if isinstance(inner, Respond) and inner.drop_after is not None:
+        raise TypeError(
+            f"{inner.label} is cut short already; give the whole answer, e.g. lost(error(1000), kind='dropped')"
+        )
+    if after is not None and not isinstance(inner, Computed):
+        length = len(inner.render().body)
+        if not after < max(length, 1):
+            raise ValueError(f"after must be from 0 to {max(length - 1, 0)} bytes, got {number_text(after)}")
+    return LostAnswer(cast(NetworkFaultKind, kind), inner=inner, after=after)
+
+
+Outcome = CoboError | GatewayPage | Success | Respond | NetworkFault | Computed
 """Anything a fault can answer."""
 
 OutcomeLike = Outcome | int | ErrorCode | HttpStatus | Any
@@ -461,12 +658,13 @@ def dropped_connection(code: int | ErrorCode = 1000, *, status: int | None = Non
     return Respond(reply.status, reply.body, dict(reply.headers), cut, error_code(code).code)
 
 
-_OUTCOME_TYPES = (CoboError, GatewayPage, Success, Respond, NetworkFault)
+_OUTCOME_TYPES = (CoboError, GatewayPage, Success, Respond, NetworkFault, Computed)
 
 
 def as_outcome(value: object, api: Api | None = None) -> Outcome:
     """Turn *value* into an outcome: an int is an error code (in *api*'s catalog), or an HTTP
-    status from 100 to 599 (a gateway page)."""
+    status from 100 to 599 (a gateway page); a function of one argument is a `Computed` answer,
+    called with each captured request."""
     if isinstance(value, _OUTCOME_TYPES):
         return value
     if isinstance(value, ErrorCode) or (getattr(value, "api", None) == "v2" and hasattr(value, "http_status")):
@@ -482,7 +680,10 @@ def as_outcome(value: object, api: Api | None = None) -> Outcome:
         if 100 <= value <= 599:
             return gateway(value)
         return error(value, api=api)
+    if callable(value):
+        return _computed(value)
     raise TypeError(
         f"cannot answer with {shown(value)}: give an error code (12007), an HTTP status (503), a catalog entry, "
-        "a cobo_error case, or an outcome such as error(...), gateway(...), success(...), connect_timeout()"
+        "a cobo_error case, an outcome such as error(...), gateway(...), success(...), connect_timeout(), "
+        "or a function of the captured request that returns one"
     )

@@ -5,11 +5,12 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Generator, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import pytest
 
-from pytest_cobo_errors.markers import LIVE_MARKER, MARKERS, TRANSPORTS_MARKER
+from pytest_cobo_errors.markers import LIVE_MARKER, MARKERS, NO_COVERAGE_MARKER, TRANSPORTS_MARKER
 from pytest_cobo_errors.settings import Settings, add_options, read_settings
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ COVERAGE: pytest.StashKey[ErrorCoverage] = pytest.StashKey()
 CALL_VERDICTS = pytest.StashKey["_CallVerdicts"]()
 CALL_OUTCOME = pytest.StashKey[Literal["", "passed", "failed"]]()
 STRAYS = pytest.StashKey[list[str]]()
+JSON_PROBLEM = pytest.StashKey[str]()
 _SWITCHBOARD = "pytest_cobo_errors.switchboard"
 _LOOPBACK = "pytest_cobo_errors.transports.loopback"
 
@@ -79,10 +81,25 @@ class _LiveTests:
 
 
 class _CaseCoverage:
-    """Records the @cobo_error_cases cases that run; registered only under --cobo-coverage."""
+    """Records the @cobo_error_cases cases that run, and tells the coverage which test is running (what it
+    serves is that test's, unless it is marked cobo_no_coverage or is a Hypothesis test); registered only
+    under --cobo-coverage."""
 
     def __init__(self, coverage: ErrorCoverage) -> None:
         self.coverage = coverage
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
+        # setup to teardown: what a wider fixture serves for this test is this test's
+        self.coverage.begin_test(
+            item.nodeid,
+            marked=item.get_closest_marker(NO_COVERAGE_MARKER) is not None,
+            hypothesis=isinstance(item, pytest.Function) and bool(getattr(item.obj, "is_hypothesis_test", False)),
+        )
+        try:
+            return (yield)
+        finally:
+            self.coverage.end_test()
 
     def pytest_runtest_call(self, item: pytest.Item) -> None:
         for entry in _case_entries(item):
@@ -238,6 +255,33 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     if settings.fail_under is not None and coverage.percent < settings.fail_under and exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if settings.coverage_json is not None:
+        problem = _write_json(settings.coverage_json, coverage.as_json(fail_under=settings.fail_under))
+        config.stash[JSON_PROBLEM] = problem
+        if problem and session.exitstatus == 0:  # a gate whose figure went missing must not pass
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> str:
+    """Write *data* to *path* whole or not at all (a dashboard never reads half a file); the problem, if any."""
+    import json
+    import os
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                json.dump(data, file, indent=2)
+                file.write("\n")
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except OSError as exc:
+        return f"cobo-errors: could not write --cobo-coverage-json to {path}: {exc.strerror or exc}"
+    return ""
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -262,8 +306,14 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if coverage is None or hasattr(config, "workeroutput"):
         return
     terminalreporter.write_sep("=", "cobo error coverage")
-    for line in coverage.report(fail_under=settings.fail_under):
+    for line in coverage.report(fail_under=settings.fail_under, verbose=(config.getoption("verbose") or 0) > 0):
         terminalreporter.write_line(line)
+    if settings.coverage_json is not None:
+        problem = config.stash.get(JSON_PROBLEM, "")
+        if problem:
+            terminalreporter.write_line(problem, red=True, bold=True)
+        else:
+            terminalreporter.write_line(f"JSON report written to {settings.coverage_json}")
     if settings.fail_under is not None and coverage.percent < settings.fail_under:
         terminalreporter.write_line(
             f"FAIL: cobo error coverage {coverage.percent:.1f}% is under --cobo-coverage-fail-under="

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import pytest
@@ -26,9 +27,12 @@ OPTIONS: tuple[tuple[str, str, IniType, str, str], ...] = (
     ("--cobo-codes", "cobo_codes", "string", "PATTERNS",
      "run only the @cobo_error_cases cases matching PATTERNS, e.g. '12xxx', '1000-1011', '!1070', 'http:429'"),
     ("--cobo-coverage", "cobo_coverage", "bool", "",
-     "report which documented codes and statuses the tests exercised"),
+     "report which documented codes and statuses the tests exercised (-v: and by which tests); "
+     "answers given inside Hypothesis tests are not counted, so the figure is the same for every seed"),
     ("--cobo-coverage-fail-under", "cobo_coverage_fail_under", "string", "PERCENT",
      "fail the run if fewer than PERCENT of documented codes and statuses were exercised"),
+    ("--cobo-coverage-json", "cobo_coverage_json", "string", "PATH",
+     "also write the coverage report as JSON to PATH, for CI dashboards (in the ini file: relative to it)"),
     ("--cobo-live", "cobo_live", "bool", "",
      "run the tests marked @pytest.mark.cobo_live, letting them reach Cobo's development host (off by default)"),
 )  # fmt: skip
@@ -42,6 +46,7 @@ class Settings:
     coverage: bool
     fail_under: float | None
     live: bool = False
+    coverage_json: Path | None = None
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -53,6 +58,14 @@ def add_options(parser: pytest.Parser) -> None:
             action = "append" if kind == "linelist" else "store"
             group.addoption(flag, action=action, default=None, dest=ini, metavar=metavar, help=text)
         parser.addini(ini, help=text, type=kind, default=None if kind != "bool" else False)
+        if flag == "--cobo-coverage":
+            group.addoption(
+                "--no-cobo-coverage",
+                action="store_false",
+                dest=ini,
+                help="no coverage report, threshold or JSON this run, whatever the ini file or an earlier "
+                "--cobo-coverage asks (the last of --cobo-coverage and --no-cobo-coverage wins)",
+            )
 
 
 # ASCII digits only, no exponent, no underscores: float() alone would take '５０', '1_0' and '1e1'
@@ -68,6 +81,7 @@ def _left_out(name: str) -> str:
         + ", ".join(available() or TRANSPORTS),
         "cobo_codes": "leave the option out (or give '*') to run every case, or give patterns such as 12xxx or !1070",
         "cobo_coverage_fail_under": "leave the option out for no minimum, or give a percentage such as 80",
+        "cobo_coverage_json": "leave the option out for no JSON report, or give a file path such as coverage.json",
     }[name]
 
 
@@ -127,5 +141,36 @@ def read_settings(config: pytest.Config) -> Settings:
                 f"--cobo-coverage-fail-under / cobo_coverage_fail_under: expected a percentage from 0 to 100, "
                 f"got {shown(str(fail_under_text))}"
             )
-    coverage = bool(_value(config, "cobo_coverage")) or fail_under is not None
-    return Settings(bases, transports, codes, coverage, fail_under, live=bool(_value(config, "cobo_live")))
+    coverage_json = _json_path(config)
+    if config.getoption("cobo_coverage") is False:  # --no-cobo-coverage (last on the line): everything off
+        fail_under = coverage_json = None
+    coverage = bool(_value(config, "cobo_coverage")) or fail_under is not None or coverage_json is not None
+    live = bool(_value(config, "cobo_live"))
+    return Settings(bases, transports, codes, coverage, fail_under, live=live, coverage_json=coverage_json)
+
+
+def _json_path(config: pytest.Config) -> Path | None:
+    """--cobo-coverage-json: relative to the current directory; cobo_coverage_json: to the ini file."""
+    text = _value(config, "cobo_coverage_json")
+    if text in (None, ""):
+        return None
+    from_ini = config.getoption("cobo_coverage_json") is None
+    base = (config.inipath.parent if config.inipath else config.rootpath) if from_ini else config.invocation_params.dir
+    raw = str(text).strip()
+    path = base / raw.replace("\x00", "")
+    problem = ""
+    try:
+        parent = next((p for p in path.parents if p.exists()), None)
+        if "\x00" in raw:
+            problem = "a path cannot hold a NUL character"
+        elif path.is_dir() or raw.endswith(("/", "\\")):
+            problem = "is a directory; give a file path such as coverage.json"
+        elif parent is not None and not parent.is_dir():
+            problem = f"{parent} is a file, not a directory"
+    except OSError as exc:  # a name too long, a directory that cannot be read
+        problem = exc.strerror or str(exc)
+    if problem:
+        from pytest_cobo_errors.selection import shown
+
+        raise pytest.UsageError(f"--cobo-coverage-json / cobo_coverage_json: {shown(raw)}: {problem}")
+    return path

@@ -21,7 +21,17 @@ from typing import TYPE_CHECKING, Literal, get_args
 
 from pytest_cobo_errors.catalog import shown
 from pytest_cobo_errors.envelopes import check_text
-from pytest_cobo_errors.outcomes import GatewayPage, NetworkFault, Outcome, OutcomeLike, Reply, Respond, as_outcome
+from pytest_cobo_errors.outcomes import (
+    Computed,
+    GatewayPage,
+    LostAnswer,
+    NetworkFault,
+    Outcome,
+    OutcomeLike,
+    Reply,
+    Respond,
+    as_outcome,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -235,8 +245,11 @@ def render_signed(outcome: Outcome, signers: Signers | None, spelling: Spelling 
     A WaaS 2.0 answer is signed with the Ed25519 key, a Custody API answer with the secp256k1 one.
     Gateway pages stay unsigned (proxies do not sign), as do network faults and replies whose
     headers already carry a signature header; a `signed` outcome gets its own signature fault,
-    with its own key or else the set's key for its curve.
+    with its own key or else the set's key for its curve. A `LostAnswer`'s inner answer is
+    rendered (and signed) as Cobo sent it, then lost. A `Computed` answer must be resolved first.
     """
+    if isinstance(outcome, LostAnswer) and outcome.inner is not None:  # signed as sent, then lost on the way
+        return outcome.lose(render_signed(outcome.inner, signers, spelling))
     curve = _curve_of(outcome)
     if isinstance(outcome, SignedOutcome):
         return outcome.render_with(outcome.key or (signers or {}).get(curve) or session_key(curve))
@@ -356,6 +369,11 @@ def signed(
         raise TypeError(
             f"{inner.label} carries no Cobo signature (a proxy's page is never signed, a failed connection "
             "sends nothing); sign a Cobo answer instead, such as an error code or success(...)"
+        )
+    if isinstance(inner, Computed):
+        raise TypeError(
+            f"{inner.label} is computed per request: sign what it returns instead, "
+            "e.g. lambda request: signed(success({...}), 'tampered')"
         )
     if key is None:
         session_key()  # fail now, not mid-request, if the signing extra is missing

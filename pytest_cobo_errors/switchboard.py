@@ -18,14 +18,19 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import os
+import re
 import sys
 import threading
+import traceback
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from pytest_cobo_errors import hosts
+from pytest_cobo_errors.catalog import shown
+from pytest_cobo_errors.outcomes import Computed, LostAnswer, Outcome, Respond
 from pytest_cobo_errors.rules import (
     BlockedRequestError,
     Call,
@@ -36,12 +41,14 @@ from pytest_cobo_errors.rules import (
     Verdict,
 )
 from pytest_cobo_errors.signing import render_signed
-from pytest_cobo_errors.transports import TRANSPORTS, in_process, load
+from pytest_cobo_errors.transports import TRANSPORTS, UnsupportedFaultError, check_supported, in_process, load
 from pytest_cobo_errors.transports.contract import DEFER, PASS_THROUGH, CapturedRequest, Decision, NetworkFault, Reply
 
 if TYPE_CHECKING:
+    from pytest_cobo_errors.envelopes import Api
     from pytest_cobo_errors.faults import CoboFaults
     from pytest_cobo_errors.hosts import BaseUrl
+    from pytest_cobo_errors.rules import FaultRule
     from pytest_cobo_errors.transports.contract import Transport
 
 __all__ = ["SWITCHBOARD", "Switchboard", "Window"]
@@ -126,6 +133,70 @@ def _suggested_rule(request: CapturedRequest, windows: list[Window]) -> str:
     # another scheme, port or host than the set's base URLs (http://, :8443): the rule must name it
     origin = str(hosts.BaseUrl.origin_of(request))
     return f"{name}.succeed(path={request.path!r}, base_url={origin!r})"
+
+
+_V2_PATH = re.compile(r"\^?/v2(?:/|$)")
+
+
+def _api_of(rule: FaultRule) -> Api:
+    """The API *rule* answers, as `CoboFaults` decided it when the rule was declared: WaaS 2.0 when
+    its path, or every one of its base URLs, is under ``/v2``."""
+    path = rule.path
+    text = path.pattern if isinstance(path, re.Pattern) else path
+    if isinstance(text, str) and _V2_PATH.match(text):
+        return "v2"
+    return "v2" if rule.base_urls and all(_V2_PATH.match(b.path or "/") for b in rule.base_urls) else "v1"
+
+
+def _check_producible(outcome: Outcome, transport: str, computed: Computed) -> None:
+    """Refuse what *computed* returned if *transport* cannot produce it (declared outcomes were
+    checked when their rule was declared; a computed one can only be checked now)."""
+    try:
+        if isinstance(outcome, NetworkFault):
+            check_supported((transport,), network_fault=outcome.kind)
+        elif isinstance(outcome, Respond) and outcome.drop_after is not None:
+            check_supported((transport,), network_fault="dropped")
+        if outcome.status is not None and outcome.status < 200:
+            check_supported((transport,), status=outcome.status)
+    except UnsupportedFaultError as unsupported:
+        raise UnsupportedFaultError(f"{computed.label} returned {outcome.label}, but {unsupported}") from None
+
+
+def _resolved(outcome: Outcome, request: CapturedRequest, rule: FaultRule) -> Outcome:
+    """*outcome* as it answers *request*: a `Computed` answer called (also inside a `LostAnswer`),
+    answers left to the rule put in the form of its API. What a user's function raises propagates."""
+    __tracebackhide__ = True  # failures show the user's frames, not the plugin's
+    if not isinstance(outcome, (Computed, LostAnswer)):
+        return outcome
+    from pytest_cobo_errors.faults import _for_api  # the rule's own conversion, as at declaration
+
+    api = _api_of(rule)
+    if isinstance(outcome, Computed):
+        computed = outcome
+        outcome = _for_api(computed.resolve(request, api), api)
+        _check_producible(outcome, request.transport, computed)
+    if isinstance(outcome, LostAnswer) and outcome.inner is not None:
+        inner = outcome.inner
+        if isinstance(inner, Computed):
+            inner = inner.resolve(request, api)
+        inner = _for_api(inner, api)
+        if inner is not outcome.inner:
+            outcome = outcome.with_inner(inner)
+    return outcome
+
+
+def _answer_failed(outcome: Outcome, request: CapturedRequest, raised: BaseException) -> str:
+    """Why *request* got no answer: the user's function behind *outcome* raised *raised*."""
+    computed = outcome.inner if isinstance(outcome, LostAnswer) else outcome
+    label = computed.label if computed is not None else outcome.label
+    frames = traceback.extract_tb(raised.__traceback__)
+    where = f" at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno} in {frames[-1].name}" if frames else ""
+    got = (
+        "the client's call raised it"
+        if in_process(request.transport)
+        else f"the client got the unanswered {_UNANSWERED} naming it"
+    )
+    return f"the {label} raised {shown(raised, 200)}{where}; {got}"
 
 
 class Switchboard:
@@ -335,7 +406,12 @@ class Switchboard:
         self, request: CapturedRequest, windows: list[Window], *, authenticate: bool = True
     ) -> tuple[Reply | NetworkFault | None, list[tuple[Window, Verdict]]]:
         """Offer *request* to the fault sets of *windows* that chose its transport, innermost
-        first: the reply of the first rule that answers (the call recorded), or every set's reasons."""
+        first: the reply of the first rule that answers (the call recorded), or every set's reasons.
+
+        A `Computed` answer's function is called here, under the locks: it must not wait for
+        another request to be answered. The `Call` records what it returned; for a `LostAnswer`,
+        the answer that was lost (its reply is what the client got instead)."""
+        __tracebackhide__ = True  # failures show the user's frames, not the plugin's
         declined: list[tuple[Window, Verdict]] = []
         for window in windows:
             if request.transport not in window.faults.transport_names:
@@ -350,18 +426,27 @@ class Switchboard:
                 if verdict.rule is None or verdict.outcome is None:
                     declined.append((window, verdict))
                     continue
-                outcome = verdict.outcome
+                rule = verdict.rule
+                try:  # a computed answer runs the user's function, once per request, before rendering
+                    outcome = _resolved(verdict.outcome, request, rule)
+                except BaseException as raised:
+                    if not isinstance(raised, (KeyboardInterrupt, SystemExit)):
+                        # the client gets the exception itself; the test fails at teardown too,
+                        # should the client (or its retry loop) swallow it
+                        book.refuse(request, _answer_failed(verdict.outcome, request, raised))
+                    raise
                 reply = render_signed(outcome, window.faults.signers, window.faults.signature_spelling)  # rendered once
                 if isinstance(reply, Reply):
                     reply = reply.as_sent_to(request.method)
-                rule = verdict.rule
                 if rule.delay or rule.trickle:
                     reply = (
                         replace(reply, delay=rule.delay, trickle=rule.trickle)
                         if isinstance(reply, Reply)
                         else replace(reply, delay=rule.delay)
                     )
-                book.record(verdict.rule, Call(request, outcome, reply))
+                if isinstance(outcome, LostAnswer) and outcome.inner is not None:
+                    outcome = outcome.inner  # what happened at Cobo: the client got `reply` instead
+                book.record(rule, Call(request, outcome, reply))
             if window.faults.on_served is not None:
                 window.faults.on_served(outcome, reply)
             return reply, declined

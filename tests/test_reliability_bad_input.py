@@ -47,6 +47,17 @@ BAD_OPTIONS = [
     ),
     ("--cobo-coverage-fail-under=-1", "--cobo-coverage-fail-under / *: expected a percentage from 0 to 100, got '-1'"),
     (
+        "--cobo-coverage-json=",
+        "--cobo-coverage-json / cobo_coverage_json: given empty on the command line; leave the option out for no JSON*",
+    ),
+    ("--cobo-coverage-json=.", "--cobo-coverage-json / cobo_coverage_json: '.': is a directory; give a file path*"),
+    ("--cobo-coverage-json=out/", "--cobo-coverage-json / cobo_coverage_json: 'out/': is a directory; give a file*"),
+    (
+        "--cobo-coverage-json=test_a_bad_option_is_a_usage_error_naming_it.py/cov.json",
+        "--cobo-coverage-json / cobo_coverage_json: *: *test_a_bad_option_is_a_usage_error_naming_it.py is a file,*",
+    ),
+    ("--cobo-coverage-json=a\x00b", "--cobo-coverage-json / cobo_coverage_json: *: a path cannot hold a NUL character"),
+    (
         "--cobo-coverage-fail-under=abc",
         "--cobo-coverage-fail-under / *: expected a percentage from 0 to 100, got 'abc'",
     ),
@@ -136,6 +147,8 @@ BAD_INI = [
         "--cobo-coverage / cobo_coverage: invalid truth value 'maybe'; valid: true or false (also yes/no, on/off, 1/0)",
     ),
     ("cobo_live = 2", "--cobo-live / cobo_live: invalid truth value '2'; valid: true or false*"),
+    ("cobo_coverage_json = .", "--cobo-coverage-json / cobo_coverage_json: '.': is a directory; give a file path*"),
+    ("cobo_coverage_json = tox.ini/cov.json", "--cobo-coverage-json / cobo_coverage_json: *tox.ini is a file, not a*"),
 ]
 
 
@@ -404,6 +417,14 @@ BAD_CALLS = [
     Bad("dropped_connection", lambda: api.dropped_connection(after="10"), TypeError, r"after"),
     Bad("dropped_connection", lambda: api.dropped_connection(99999), ValueError, r"nearest documented"),
     Bad("dropped_connection", lambda: api.dropped_connection(after=HUGE), ValueError, rf"bytes, got {HUGE_SAYS}$"),
+    Bad("lost", lambda: api.lost(12007, kind="connect_timeout"), ValueError, r"kind must be one of read_timeout, "),  # type: ignore[arg-type]
+    Bad("lost", lambda: api.lost(api.read_timeout()), TypeError, r"is a network fault already: no answer to lose"),
+    Bad("lost", lambda: api.lost(api.dropped_connection()), TypeError, r"is cut short already"),
+    Bad("lost", lambda: api.lost(12007, after=3), TypeError, r"after= sets where kind='dropped' cuts the body only"),
+    Bad("lost", lambda: api.lost(12007, kind="dropped", after=-1), ValueError, r"after must be a non-negative int"),
+    Bad("lost", lambda: api.lost(api.success(), kind="dropped", after=HUGE), ValueError, rf"bytes, got {HUGE_SAYS}$"),
+    Bad("lost", lambda: api.lost("12007"), TypeError, r"cannot answer with '12007'"),
+    Bad("lost", lambda: api.lost(lambda: 1), TypeError, r"must take one argument, the captured request"),
     # signed responses
     Bad("signed", lambda: api.signed(12007, "forged"), ValueError, r"valid: valid, tampered"),  # type: ignore[arg-type]
     Bad("signed", lambda: api.signed(12007, age=60), TypeError, r"age= sets the timestamp of signature='stale' only"),
