@@ -19,7 +19,7 @@ from hypothesis import given, settings, strategies as st
 from pytest_cobo_errors import cobo_error_cases, cobo_faults
 from pytest_cobo_errors.catalog import ERROR_CODES
 
-@settings(max_examples=8, database=None)
+@settings(max_examples=8, database=None, derandomize=False)  # CI=true would derandomize: the seed must count
 @given(code=st.sampled_from(sorted(ERROR_CODES)))
 def test_drawn(code):
     with open("drawn.txt", "a") as log:
