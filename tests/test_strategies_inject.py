@@ -15,6 +15,7 @@ import pickle
 from typing import Any
 
 import httpx
+import hypothesis
 import pytest
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
@@ -273,7 +274,10 @@ def test_an_envelope_drawn_by_a_falsifying_example_prints_as_the_call_that_rebui
     with pytest.raises(AssertionError) as failure:
         fails()
     notes = "\n".join(getattr(failure.value, "__notes__", []))
-    assert "envelope=EnvelopeDict(" in notes
+    if "envelope=EnvelopeDict(" not in notes:
+        # older Hypothesis (6.80, tox -e lowest) prints any dict subclass as a plain dict
+        assert hypothesis.__version_info__ < (6, 150), notes
+        assert "'error_code': 12007" in notes
     assert "12007" in notes
 
 
