@@ -29,9 +29,9 @@ from pytest_cobo_errors.outcomes import (
     Outcome,
     OutcomeLike,
     Reply,
-    Respond,
     Success,
     as_outcome,
+    check_producible,
     connect_error,
     connect_timeout,
     connection_reset,
@@ -123,6 +123,14 @@ _OPTION_NAMES = {
 
 
 _V2_PATH = re.compile(r"\^?/v2(?:/|$)")
+
+
+def _api_for(path: object, bases: Sequence[BaseUrl]) -> Api:
+    """The API a rule answers: WaaS 2.0 when its path, or every one of its base URLs, is under ``/v2``."""
+    text = path.pattern if isinstance(path, re.Pattern) else path
+    if isinstance(text, str) and _V2_PATH.match(text):
+        return "v2"
+    return "v2" if bases and all(_V2_PATH.match(b.path or "/") for b in bases) else "v1"
 
 
 def _for_api(outcome: Outcome, api: Api) -> Outcome:
@@ -332,31 +340,23 @@ class CoboFaults:
             match=options.get("match"),
         )
         rule.declared_on = self.fixture_name
+        rule.api = _api_for(rule.path, bases)
         if delay or trickle:
             check_supported(self.transport_names, delay=True)
         for outcome in outcomes:
-            if isinstance(outcome, NetworkFault):
-                check_supported(self.transport_names, network_fault=outcome.kind)
-            elif isinstance(outcome, Respond) and outcome.drop_after is not None:
-                check_supported(self.transport_names, network_fault="dropped")
-            if outcome.status is not None and outcome.status < 200:
-                check_supported(self.transport_names, status=outcome.status)
+            check_producible(outcome, self.transport_names)
         return self.book.add(rule)
 
     def _api_of(self, options: Mapping[str, Any]) -> Api:
-        """The API a rule answers: WaaS 2.0 when its path, or every one of its base URLs, is under ``/v2``."""
-        path = options.get("path")
-        text = path.pattern if isinstance(path, re.Pattern) else path
-        if isinstance(text, str) and _V2_PATH.match(text):
-            return "v2"
+        """The API a rule declared with *options* answers (see `_api_for`)."""
         base = options.get("base_url")
         try:
             bases = (
                 self.base_urls if base is None else _base_urls([base] if isinstance(base, str) else base, "base_url")
             )
         except (TypeError, ValueError):
-            return "v1"  # _rule reports the bad base URL, in its words
-        return "v2" if bases and all(_V2_PATH.match(b.path or "/") for b in bases) else "v1"
+            bases = ()  # _rule reports the bad base URL, in its words
+        return _api_for(options.get("path"), bases)
 
     def _outcome(self, value: OutcomeLike, options: Mapping[str, Any]) -> Outcome:
         """*value* as an outcome, answered in the form of the API the rule answers.

@@ -52,6 +52,7 @@ __all__ = [
     "Respond",
     "Success",
     "as_outcome",
+    "check_producible",
     "connect_error",
     "connect_timeout",
     "dropped_connection",
@@ -659,6 +660,18 @@ def dropped_connection(code: int | ErrorCode = 1000, *, status: int | None = Non
 
 
 _OUTCOME_TYPES = (CoboError, GatewayPage, Success, Respond, NetworkFault, Computed)
+
+
+def check_producible(outcome: Outcome, transports: Iterable[str]) -> None:
+    """Raise `UnsupportedFaultError` naming the first of *transports* that cannot send *outcome*."""
+    from pytest_cobo_errors.transports import check_supported
+
+    if isinstance(outcome, NetworkFault):
+        check_supported(transports, network_fault=outcome.kind)
+    elif isinstance(outcome, Respond) and outcome.drop_after is not None:
+        check_supported(transports, network_fault="dropped")
+    if outcome.status is not None and outcome.status < 200:
+        check_supported(transports, status=outcome.status)
 
 
 def as_outcome(value: object, api: Api | None = None) -> Outcome:

@@ -16,12 +16,15 @@ import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_cobo_errors.catalog import clipped, count_text, shown
 from pytest_cobo_errors.hosts import BaseUrl, CapturedRequest, describe_bases, glob_to_regex, normalise_host
 from pytest_cobo_errors.outcomes import NetworkFault, Outcome, Reply
 from pytest_cobo_errors.transports.contract import mask
+
+if TYPE_CHECKING:
+    from pytest_cobo_errors.envelopes import Api
 
 __all__ = [
     "BlockedRequestError",
@@ -306,6 +309,8 @@ class FaultRule:
         self.delay = delay
         self.trickle = trickle
         self.declared_on = "cobo_fault"
+        self.api: Api = "v1"
+        """The API the rule answers (``"v2"`` under a ``/v2`` path), as decided when it was declared."""
         """What the rule was declared on, as its description names it (``cobo_server`` for the server's)."""
         self.calls: list[Call] = []
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import os
-import re
 import sys
 import threading
 import traceback
@@ -30,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from pytest_cobo_errors import hosts
 from pytest_cobo_errors.catalog import shown
-from pytest_cobo_errors.outcomes import Computed, LostAnswer, Outcome, Respond
+from pytest_cobo_errors.outcomes import Computed, LostAnswer, Outcome, check_producible
 from pytest_cobo_errors.rules import (
     BlockedRequestError,
     Call,
@@ -41,11 +40,10 @@ from pytest_cobo_errors.rules import (
     Verdict,
 )
 from pytest_cobo_errors.signing import render_signed
-from pytest_cobo_errors.transports import TRANSPORTS, UnsupportedFaultError, check_supported, in_process, load
+from pytest_cobo_errors.transports import TRANSPORTS, UnsupportedFaultError, in_process, load
 from pytest_cobo_errors.transports.contract import DEFER, PASS_THROUGH, CapturedRequest, Decision, NetworkFault, Reply
 
 if TYPE_CHECKING:
-    from pytest_cobo_errors.envelopes import Api
     from pytest_cobo_errors.faults import CoboFaults
     from pytest_cobo_errors.hosts import BaseUrl
     from pytest_cobo_errors.rules import FaultRule
@@ -135,29 +133,11 @@ def _suggested_rule(request: CapturedRequest, windows: list[Window]) -> str:
     return f"{name}.succeed(path={request.path!r}, base_url={origin!r})"
 
 
-_V2_PATH = re.compile(r"\^?/v2(?:/|$)")
-
-
-def _api_of(rule: FaultRule) -> Api:
-    """The API *rule* answers, as `CoboFaults` decided it when the rule was declared: WaaS 2.0 when
-    its path, or every one of its base URLs, is under ``/v2``."""
-    path = rule.path
-    text = path.pattern if isinstance(path, re.Pattern) else path
-    if isinstance(text, str) and _V2_PATH.match(text):
-        return "v2"
-    return "v2" if rule.base_urls and all(_V2_PATH.match(b.path or "/") for b in rule.base_urls) else "v1"
-
-
 def _check_producible(outcome: Outcome, transport: str, computed: Computed) -> None:
     """Refuse what *computed* returned if *transport* cannot produce it (declared outcomes were
     checked when their rule was declared; a computed one can only be checked now)."""
     try:
-        if isinstance(outcome, NetworkFault):
-            check_supported((transport,), network_fault=outcome.kind)
-        elif isinstance(outcome, Respond) and outcome.drop_after is not None:
-            check_supported((transport,), network_fault="dropped")
-        if outcome.status is not None and outcome.status < 200:
-            check_supported((transport,), status=outcome.status)
+        check_producible(outcome, (transport,))
     except UnsupportedFaultError as unsupported:
         raise UnsupportedFaultError(f"{computed.label} returned {outcome.label}, but {unsupported}") from None
 
@@ -170,7 +150,7 @@ def _resolved(outcome: Outcome, request: CapturedRequest, rule: FaultRule) -> Ou
         return outcome
     from pytest_cobo_errors.faults import _for_api  # the rule's own conversion, as at declaration
 
-    api = _api_of(rule)
+    api = rule.api
     if isinstance(outcome, Computed):
         computed = outcome
         outcome = _for_api(computed.resolve(request, api), api)

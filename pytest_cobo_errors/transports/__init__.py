@@ -95,7 +95,7 @@ register(
         "pytest_cobo_errors.transports.loopback",
         "pytest_httpserver",
         "pip install 'pytest-cobo-errors[server]'",
-        None,  # filled in on first check: the contract module is not imported for the registry
+        None,  # check_supported asks _loopback_capabilities: the registry imports no contract module
         in_process=False,
         fixture="cobo_server",
     )

@@ -105,17 +105,14 @@ def _sever(sock: socket.socket, *, reset: bool) -> _Severed:
             sock.shutdown(socket.SHUT_RDWR)
     except OSError:  # the client already went away
         pass
-    devnull = os.open(os.devnull, os.O_RDWR)
-    try:
-        os.dup2(devnull, sock.fileno(), inheritable=False)
-    finally:
-        os.close(devnull)
+    _release(sock)
     return _Severed("severed by a cobo_server fault")
 
 
 def _release(sock: socket.socket) -> _Severed:
     """Take the connection from werkzeug without ending it: its fd becomes /dev/null, so what it
-    writes, reads or shuts down afterwards touches nothing (a dup of the socket keeps it open)."""
+    writes, reads or shuts down afterwards touches nothing (a dup of the socket keeps it open;
+    without one, this is the socket's last close)."""
     devnull = os.open(os.devnull, os.O_RDWR)
     try:
         os.dup2(devnull, sock.fileno(), inheritable=False)
