@@ -14,9 +14,9 @@ from typing import Any, TypeVar, overload
 
 import pytest
 
-from pytest_cobo_errors.catalog import ERROR_CODES, HTTP_STATUSES, ErrorCode, HttpStatus
+from pytest_cobo_errors.catalog import ErrorCode, HttpStatus
 from pytest_cobo_errors.outcomes import Outcome, error, gateway
-from pytest_cobo_errors.selection import CodeFilter, CodePattern, PatternError, parse_filter, parse_pattern
+from pytest_cobo_errors.selection import CodeFilter, CodePattern, PatternError, catalog_of, parse_filter, parse_pattern
 
 __all__ = ["CoboErrorCase", "build_cases", "case_key", "cobo_error_cases"]
 
@@ -164,16 +164,17 @@ def _as_filter(value: object, what: str, api: str = "v1") -> CodeFilter:
 
 
 def _catalog(api: str, removed: bool) -> tuple[list[Entry], Mapping[int, HttpStatus]]:
-    if api == "v2":
-        from pytest_cobo_errors.catalog_v2 import V2_ERROR_CODES, V2_HTTP_STATUSES, V2_REMOVED_CODES
-
-        codes: list[Entry] = [*V2_ERROR_CODES.values(), *(V2_REMOVED_CODES.values() if removed else ())]
-        return codes, V2_HTTP_STATUSES
-    if api != "v1":
+    if api not in ("v1", "v2"):
         raise ValueError(f"api must be 'v1' (the Custody API) or 'v2' (WaaS 2.0), got {api!r}")
-    if removed:
+    if removed and api != "v2":
         raise ValueError("removed=True adds the codes WaaS 2.0's page removed: it needs api='v2'")
-    return list(ERROR_CODES.values()), HTTP_STATUSES
+    catalog = catalog_of(api)
+    codes: list[Entry] = list(catalog.codes.values())
+    if removed:
+        from pytest_cobo_errors.catalog_v2 import V2_REMOVED_CODES
+
+        codes += V2_REMOVED_CODES.values()
+    return codes, catalog.statuses  # type: ignore[return-value]
 
 
 def _entries(

@@ -38,9 +38,10 @@ __all__ = ["ErrorCoverage", "recorder", "recording"]
 
 
 def _v2_catalog() -> tuple[Mapping[int, Any], Mapping[int, Any]]:
-    from pytest_cobo_errors.catalog_v2 import V2_ERROR_CODES, V2_HTTP_STATUSES  # only once v2 is seen
+    from pytest_cobo_errors.selection import catalog_of  # WaaS 2.0's catalog: only once v2 is seen
 
-    return V2_ERROR_CODES, V2_HTTP_STATUSES
+    v2 = catalog_of("v2")
+    return v2.codes, v2.statuses
 
 
 class ErrorCoverage:

@@ -19,7 +19,16 @@ from typing import Any, NamedTuple
 
 from pytest_cobo_errors.catalog import ERROR_CODES, HTTP_STATUSES, ErrorCode, HttpStatus, iter_entries, nearest_codes
 
-__all__ = ["CodeFilter", "CodePattern", "PatternError", "all_entries", "parse_filter", "parse_pattern"]
+__all__ = [
+    "Catalog",
+    "CodeFilter",
+    "CodePattern",
+    "PatternError",
+    "all_entries",
+    "catalog_of",
+    "parse_filter",
+    "parse_pattern",
+]
 
 VALID_FORMS = (
     "valid forms: 12007 (a code), 12xxx or 1xxx (x is any digit), 12000-12016 (a range), "
@@ -38,7 +47,9 @@ _MAX_DIGITS = 9
 Entry = ErrorCode | HttpStatus  # or a WaaS 2.0 entry: anything with an `api`, and a `code` or `status`
 
 
-class _Catalog(NamedTuple):
+class Catalog(NamedTuple):
+    """One API's documented codes and statuses (WaaS 2.0's loaded only when asked for)."""
+
     api: str
     name: str
     codes: Mapping[int, object]
@@ -49,18 +60,18 @@ class _Catalog(NamedTuple):
         yield from self.statuses.values()
 
 
-def _catalog(api: str) -> _Catalog:
+def catalog_of(api: str) -> Catalog:
     if api == "v2":
         from pytest_cobo_errors.catalog_v2 import V2_ERROR_CODES, V2_HTTP_STATUSES  # only when v2 is named
 
-        return _Catalog("v2", "Cobo WaaS 2.0", V2_ERROR_CODES, V2_HTTP_STATUSES)
-    return _Catalog("v1", "Cobo", ERROR_CODES, HTTP_STATUSES)
+        return Catalog("v2", "Cobo WaaS 2.0", V2_ERROR_CODES, V2_HTTP_STATUSES)
+    return Catalog("v1", "Cobo", ERROR_CODES, HTTP_STATUSES)
 
 
 def all_entries() -> Iterator[Any]:
     """Every documented code and status of both APIs: what a filter may select."""
     yield from iter_entries()
-    yield from _catalog("v2").entries()
+    yield from catalog_of("v2").entries()
 
 
 class PatternError(ValueError):
@@ -154,7 +165,7 @@ def parse_pattern(text: str) -> CodePattern:
     if not isinstance(text, str):
         raise TypeError(f"a code pattern must be a string such as '12xxx', got {text!r}")
     term = text.strip().lower()
-    catalog = _catalog("v2" if term.startswith(_V2) else "v1")
+    catalog = catalog_of("v2" if term.startswith(_V2) else "v1")
     if catalog.api == "v2":
         term = term[len(_V2) :].strip()
     pattern = _parse(term, text, catalog)
@@ -171,11 +182,11 @@ def parse_pattern(text: str) -> CodePattern:
     return pattern
 
 
-def _prefixed(term: str, catalog: _Catalog) -> str:
+def _prefixed(term: str, catalog: Catalog) -> str:
     return _V2 + term if catalog.api == "v2" else term
 
 
-def _number(digits: str, original: str, catalog: _Catalog) -> int:
+def _number(digits: str, original: str, catalog: Catalog) -> int:
     if len(digits) > _MAX_DIGITS:
         raise PatternError(
             f"{shown(original)}: {len(digits)} digits is too many for a code "
@@ -184,7 +195,7 @@ def _number(digits: str, original: str, catalog: _Catalog) -> int:
     return int(digits)
 
 
-def _parse(term: str, original: str, catalog: _Catalog) -> CodePattern:
+def _parse(term: str, original: str, catalog: Catalog) -> CodePattern:
     api = catalog.api
     if term == "*":
         return CodePattern(_prefixed("*", catalog), "all", api=api)
@@ -201,7 +212,7 @@ def _parse(term: str, original: str, catalog: _Catalog) -> CodePattern:
         code = _number(term, original, catalog)
         if code not in catalog.codes:
             near = ", ".join(_prefixed(str(c), catalog) for c in nearest_codes(code, among=catalog.codes))
-            other = _catalog("v1" if api == "v2" else "v2")
+            other = catalog_of("v1" if api == "v2" else "v2")
             elsewhere = f"; {_prefixed(term, other)} is a {other.name} code" if code in other.codes else ""
             raise PatternError(
                 f"{shown(original)} is not a documented {catalog.name} error code (nearest: {near}{elsewhere}); "
