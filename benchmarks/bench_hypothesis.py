@@ -6,7 +6,7 @@ and checks the code. The same test, written four ways:
 - ``respx.mock per example`` (the baseline the issue names): a fresh ``with respx.mock:`` router
   per example, returning the five-field envelope by hand; cobo and pytest-httpx plugins disabled.
 - ``cobo_fault.example()``: the fixture, with rules scoped to each example by ``example()``.
-- ``cobo_faults() per example``: the context manager, starting and stopping interception per example.
+- ``CoboFaults() per example``: the context manager, starting and stopping interception per example.
 - ``MockTransport per example`` (the floor): a client on a bare ``httpx.MockTransport``.
 
 Settings: ``max_examples`` examples (all generated: no database, no shrinking, no deadline,
@@ -29,7 +29,7 @@ URL = "https://api.dev.cobo.com/v1/custody/coin_info/"
 def _statuses() -> dict[int, int]:
     from pytest_cobo_errors.catalog import ERROR_CODES
 
-    return {code: entry.http_status for code, entry in ERROR_CODES.items()}
+    return {code: entry.default_status for code, entry in ERROR_CODES.items()}
 
 
 def _header(examples: int) -> str:
@@ -94,14 +94,14 @@ def test_generated(cobo_fault, code, message):
     check(response, code, message)
 """,
     "test_cobo_faults.py": """
-from pytest_cobo_errors import cobo_faults
+from pytest_cobo_errors import CoboFaults
 
 
 @seed(0)
 @each
 @draw
 def test_generated(code, message):
-    with cobo_faults(transports="httpx") as faults:
+    with CoboFaults(transports="httpx") as faults:
         faults.inject(code, message=message)
         response = CLIENT.get(URL)
     check(response, code, message)
@@ -127,7 +127,7 @@ def variants() -> list[Variant]:
     return [
         Variant("respx.mock per example", ("test_respx.py",), (COBO, PYTEST_HTTPX)),
         Variant("cobo_fault.example()", ("test_cobo_example.py", "--cobo-transports=httpx"), (PYTEST_HTTPX,)),
-        Variant("cobo_faults() per example", ("test_cobo_faults.py", "--cobo-transports=httpx"), (PYTEST_HTTPX,)),
+        Variant("CoboFaults() per example", ("test_cobo_faults.py", "--cobo-transports=httpx"), (PYTEST_HTTPX,)),
         Variant("MockTransport per example (floor)", ("test_mocktransport.py",), (COBO, PYTEST_HTTPX)),
     ]
 

@@ -37,7 +37,7 @@ URL = "https://api.dev.cobo.com/v1/custody/coin_info/"
 def _cases() -> list[tuple[int, int]]:
     from pytest_cobo_errors.catalog import ERROR_CODES
 
-    return [(code, entry.http_status) for code, entry in ERROR_CODES.items()]
+    return [(code, entry.default_status) for code, entry in ERROR_CODES.items()]
 
 
 def _header(cases: list[tuple[int, int]]) -> str:

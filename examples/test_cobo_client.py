@@ -60,12 +60,12 @@ def test_a_429_gateway_page_is_retried_like_1010(cobo_fault: CoboFaults, client:
 
 
 def test_a_503_gateway_page_is_retried_then_reported(cobo_fault: CoboFaults, client: CoboClient) -> None:
-    cobo_fault.status(503, path=COIN_INFO, expect_calls=3)
+    cobo_fault.gateway(503, path=COIN_INFO, expect_calls=3)
     with pytest.raises(CoboUnavailable, match="failed after 3 attempts"):
         client.coin_info("BTC")
 
 
-@pytest.mark.parametrize("kind", ["connect_timeout", "read_timeout", "connect_error", "dropped"])
+@pytest.mark.parametrize("kind", ["connect_timeout", "read_timeout", "connect_error", "truncated_response"])
 def test_network_faults_are_retried_then_reported(cobo_fault: CoboFaults, client: CoboClient, kind: str) -> None:
     cobo_fault.network(kind, path=COIN_INFO, expect_calls=3)
     with pytest.raises(CoboUnavailable):

@@ -67,7 +67,7 @@ def test_rate_limiting_is_retried_until_it_succeeds(cobo_fault: CoboFaults, with
 
 
 def test_gateway_pages_are_retried_then_reported(cobo_fault: CoboFaults, withdrawals: Withdrawals) -> None:
-    cobo_fault.status(502, path=WITHDRAW, expect_calls=3)  # the SDK raises JSONDecodeError on these
+    cobo_fault.gateway(502, path=WITHDRAW, expect_calls=3)  # the SDK raises JSONDecodeError on these
     with pytest.raises(CoboUnavailable, match="after 3 attempts"):
         withdrawals.send("ETH", ADDRESS, 5, request_id="w-5")
 

@@ -30,13 +30,20 @@ if TYPE_CHECKING:
         parse_envelope,
         success_envelope,
     )
-    from pytest_cobo_errors.faults import CoboFaults, CountedRuleOptions, RuleOptions, cobo_faults
+    from pytest_cobo_errors.faults import CoboFaults, CountedRuleOptions, RuleOptions
     from pytest_cobo_errors.hosts import COBO_BASE_URLS, CapturedRequest
     from pytest_cobo_errors.outcomes import (
+        ComputedAnswer,
+        ErrorAnswer,
+        GatewayPage,
+        LostAnswer,
+        NetworkFault,
+        Outcome,
+        RawAnswer,
+        SuccessAnswer,
         connect_error,
         connect_timeout,
         connection_reset,
-        dropped_connection,
         error,
         gateway,
         lost,
@@ -44,6 +51,7 @@ if TYPE_CHECKING:
         read_timeout,
         respond,
         success,
+        truncated_response,
     )
     from pytest_cobo_errors.rules import (
         BlockedRequestError,
@@ -73,18 +81,26 @@ __all__ = [
     "CoboFaults",
     "CoboServer",
     "CodeFilter",
+    "ComputedAnswer",
     "CountedRuleOptions",
     "EnvelopeError",
+    "ErrorAnswer",
     "ErrorCode",
     "ErrorEnvelope",
     "FaultRule",
+    "GatewayPage",
     "Headers",
     "HttpStatus",
+    "LostAnswer",
+    "NetworkFault",
+    "Outcome",
     "PatternError",
+    "RawAnswer",
     "RuleOptions",
     "SequenceExhaustedError",
     "SigningUnavailableError",
     "StrayRequestError",
+    "SuccessAnswer",
     "TestKey",
     "UnknownCodeError",
     "UnmatchedRequestError",
@@ -93,11 +109,9 @@ __all__ = [
     "callback_cases",
     "cobo_callback_cases",
     "cobo_error_cases",
-    "cobo_faults",
     "connect_error",
     "connect_timeout",
     "connection_reset",
-    "dropped_connection",
     "error",
     "error_code",
     "gateway",
@@ -111,6 +125,7 @@ __all__ = [
     "signed",
     "success",
     "success_envelope",
+    "truncated_response",
 ]
 
 # Loaded on first use (PEP 562): importing the plugin must not pay for the whole API.
@@ -126,20 +141,28 @@ _HOMES = {
     "CoboFaults": "pytest_cobo_errors.faults",
     "CoboServer": "pytest_cobo_errors.server",
     "CodeFilter": "pytest_cobo_errors.selection",
+    "ComputedAnswer": "pytest_cobo_errors.outcomes",
     "CountedRuleOptions": "pytest_cobo_errors.faults",
     "ERROR_CODES": "pytest_cobo_errors.catalog",
     "EnvelopeError": "pytest_cobo_errors.envelopes",
+    "ErrorAnswer": "pytest_cobo_errors.outcomes",
     "ErrorCode": "pytest_cobo_errors.catalog",
     "ErrorEnvelope": "pytest_cobo_errors.envelopes",
     "FaultRule": "pytest_cobo_errors.rules",
+    "GatewayPage": "pytest_cobo_errors.outcomes",
     "HTTP_STATUSES": "pytest_cobo_errors.catalog",
     "Headers": "pytest_cobo_errors.transports.contract",
     "HttpStatus": "pytest_cobo_errors.catalog",
+    "LostAnswer": "pytest_cobo_errors.outcomes",
+    "NetworkFault": "pytest_cobo_errors.outcomes",
+    "Outcome": "pytest_cobo_errors.outcomes",
     "PatternError": "pytest_cobo_errors.selection",
+    "RawAnswer": "pytest_cobo_errors.outcomes",
     "RuleOptions": "pytest_cobo_errors.faults",
     "SequenceExhaustedError": "pytest_cobo_errors.rules",
     "SigningUnavailableError": "pytest_cobo_errors.signing",
     "StrayRequestError": "pytest_cobo_errors.rules",
+    "SuccessAnswer": "pytest_cobo_errors.outcomes",
     "TestKey": "pytest_cobo_errors.signing",
     "UnknownCodeError": "pytest_cobo_errors.catalog",
     "UnmatchedRequestError": "pytest_cobo_errors.rules",
@@ -148,11 +171,9 @@ _HOMES = {
     "callback_cases": "pytest_cobo_errors.callbacks",
     "cobo_callback_cases": "pytest_cobo_errors.callbacks",
     "cobo_error_cases": "pytest_cobo_errors.cases",
-    "cobo_faults": "pytest_cobo_errors.faults",
     "connect_error": "pytest_cobo_errors.outcomes",
     "connect_timeout": "pytest_cobo_errors.outcomes",
     "connection_reset": "pytest_cobo_errors.outcomes",
-    "dropped_connection": "pytest_cobo_errors.outcomes",
     "error": "pytest_cobo_errors.outcomes",
     "error_code": "pytest_cobo_errors.catalog",
     "gateway": "pytest_cobo_errors.outcomes",
@@ -166,12 +187,26 @@ _HOMES = {
     "signed": "pytest_cobo_errors.signing",
     "success": "pytest_cobo_errors.outcomes",
     "success_envelope": "pytest_cobo_errors.envelopes",
+    "truncated_response": "pytest_cobo_errors.outcomes",
+}
+
+
+# Names renamed before the first release (see CHANGELOG): an old name says what replaced it.
+_RENAMED = {
+    "cobo_faults": "CoboFaults (a fault set is its own context manager: with CoboFaults() as faults: ...)",
+    "dropped_connection": "truncated_response",
+    "CoboError": "ErrorAnswer",
 }
 
 
 def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
+        renamed = _RENAMED.get(name)
+        if renamed is not None:
+            # an ImportError, not an AttributeError: `from ... import` would replace the latter with
+            # its own message, which does not say what to import instead
+            raise ImportError(f"{name} was renamed before the first release: use {renamed}", name=name)
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     # not cached here: a module dropped from sys.modules (pytester does that) must not leave a stale class
     return getattr(importlib.import_module(home), name)

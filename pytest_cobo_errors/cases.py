@@ -58,7 +58,7 @@ class CoboErrorCase:
     @property
     def status(self) -> int:
         """The HTTP status this case is answered with."""
-        return self.entry.status if isinstance(self.entry, HttpStatus) else self.entry.http_status
+        return self.entry.status if isinstance(self.entry, HttpStatus) else self.entry.default_status
 
     @property
     def has_expectation(self) -> bool:
@@ -137,7 +137,7 @@ class CoboErrorCase:
 
 def _term(item: object, api: str) -> str:
     """*item* as a pattern of *api*'s catalog: a bare term gets ``v2:`` for WaaS 2.0 cases."""
-    text = str(item.code) if isinstance(item, ErrorCode) or hasattr(item, "http_status") else str(item)  # type: ignore[attr-defined]
+    text = str(item.code) if isinstance(item, ErrorCode) or hasattr(item, "default_status") else str(item)  # type: ignore[attr-defined]
     text = text.strip()
     negated = text.startswith("!")
     bare = text[1:].strip() if negated else text
@@ -155,7 +155,7 @@ def _as_filter(value: object, what: str, api: str = "v1") -> CodeFilter:
         terms = []
         for item in value:
             if isinstance(item, bool) or (
-                not isinstance(item, (int, str, ErrorCode)) and not hasattr(item, "http_status")
+                not isinstance(item, (int, str, ErrorCode)) and not hasattr(item, "default_status")
             ):
                 raise TypeError(f"{what} takes codes (12007) or patterns ('12xxx'), got {item!r}")
             terms.append(_term(item, api))
@@ -280,7 +280,7 @@ def refuse_on_unittest(cls: type) -> None:
         f"@cobo_error_cases on {where}, a unittest.TestCase: pytest does not parametrize "
         "unittest.TestCase methods, so the test would run once with no case. Drop the TestCase base "
         f"(class {name}: with plain pytest methods, or module-level test functions), or loop over the cases "
-        "in the method: for case in build_cases(codes=[...]): with self.subTest(case.id), cobo_faults() as "
+        "in the method: for case in build_cases(codes=[...]): with self.subTest(case.id), CoboFaults() as "
         "faults: faults.inject(case); ... (from pytest_cobo_errors.cases import build_cases)"
     )
 

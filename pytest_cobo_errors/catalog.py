@@ -2,7 +2,7 @@
 
 The descriptions are copied verbatim from Cobo's error-code page; a test compares them
 line by line with the published catalog. Cobo documents no HTTP status per error code, so
-``ErrorCode.http_status`` is *this plugin's* convention (see the README), always overridable.
+``ErrorCode.default_status`` is *this plugin's* convention (see the README), always overridable.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class ErrorCode:
 
     code: int
     description: str
-    http_status: int
+    default_status: int
     slug: str = field(init=False, repr=False, compare=False)
     api: ClassVar[Literal["v1"]] = "v1"
     """The API whose catalog this is: the Custody API (v1); WaaS 2.0's entries say ``"v2"``."""

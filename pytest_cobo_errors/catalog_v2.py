@@ -7,7 +7,7 @@ one for EVM operations and one for transaction categories), and the page has a h
 removed and one changed its meaning. A test that fakes a v2 error must see all of that, so each
 entry carries it. Descriptions are copied verbatim from the page; a test compares them line by line
 with the published catalog. Like v1, the page gives no HTTP status per code, so
-``V2ErrorCode.http_status`` is *this plugin's* convention (see ``_STATUS_BY_MEANING``).
+``V2ErrorCode.default_status`` is *this plugin's* convention (see ``_STATUS_BY_MEANING``).
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ class V2ErrorCode:
     """A WaaS 2.0 ``error_code``: where the page lists it, what it means, and its default HTTP status.
 
     The same public surface as `pytest_cobo_errors.catalog.ErrorCode` (``code``, ``description``,
-    ``http_status``, ``slug``, ``message``, ``id``, ``str()``), so code that fakes a v1 error can
+    ``default_status``, ``slug``, ``message``, ``id``, ``str()``), so code that fakes a v1 error can
     fake a v2 one, plus what only v2 has:
 
     * ``section``: the page's section heading ("Transfer errors"); `V2_REMOVED_SECTION` for a
@@ -108,7 +108,7 @@ class V2ErrorCode:
 
     code: int
     description: str
-    http_status: int
+    default_status: int
     section: str
     shares: tuple[int, ...] = ()
     meanings: tuple[tuple[str, str], ...] = ()
@@ -391,7 +391,7 @@ def _build_page() -> tuple[dict[int, V2ErrorCode], tuple[str, ...]]:
         code: V2ErrorCode(
             code=code,
             description=found[0][1],
-            http_status=_default_status(code),
+            default_status=_default_status(code),
             section=found[0][0],
             shares=shares[code],
             meanings=tuple(found),
@@ -414,7 +414,7 @@ def _build_removed() -> dict[int, V2ErrorCode]:
         entries[code] = V2ErrorCode(
             code=code,
             description=description,
-            http_status=_default_status(code),
+            default_status=_default_status(code),
             section=V2_REMOVED_SECTION,
             removed_on=date,
             history=history,

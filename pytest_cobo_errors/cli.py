@@ -313,23 +313,23 @@ def _answer(call: Call) -> dict[str, Any]:
     if isinstance(reply, NetworkFault):
         answer["network"] = reply.kind
     elif reply.drop_after is not None:
-        answer["network"] = "dropped"
+        answer["network"] = "truncated_response"
     return answer
 
 
 def _kind(outcome: Outcome) -> str:
-    from pytest_cobo_errors.outcomes import CoboError, GatewayPage, NetworkFault, Respond, Success
+    from pytest_cobo_errors.outcomes import ErrorAnswer, GatewayPage, NetworkFault, RawAnswer, SuccessAnswer
     from pytest_cobo_errors.signing import SignedOutcome
 
     if isinstance(outcome, SignedOutcome) and outcome.inner is not None:
         return _kind(outcome.inner)
-    if isinstance(outcome, CoboError):
+    if isinstance(outcome, ErrorAnswer):
         return "error"
     if isinstance(outcome, GatewayPage):
-        return "status"
-    if isinstance(outcome, Success):
+        return "gateway"
+    if isinstance(outcome, SuccessAnswer):
         return "succeed"
-    if isinstance(outcome, NetworkFault) or (isinstance(outcome, Respond) and outcome.drop_after is not None):
+    if isinstance(outcome, NetworkFault) or (isinstance(outcome, RawAnswer) and outcome.drop_after is not None):
         return "network"
     return "respond"
 

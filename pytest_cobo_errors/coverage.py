@@ -380,7 +380,7 @@ def _families(codes: set[int]) -> str:
 
 
 # The session's coverage, while a pytest run with --cobo-coverage is under way. A stack, since
-# pytester runs whole sessions inside a session. `cobo_faults()` blocks, which have no fixture to
+# pytester runs whole sessions inside a session. `CoboFaults()` blocks, which have no fixture to
 # reach the config through (Hypothesis examples), report to the innermost one.
 _RECORDING: list[ErrorCoverage] = []
 

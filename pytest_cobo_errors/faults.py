@@ -1,6 +1,6 @@
 """`CoboFaults`: declare faults, route intercepted requests to them, check how they were used.
 
-This is the object behind the ``cobo_fault`` fixture and the `cobo_faults` context manager.
+This is the object behind the ``cobo_fault`` fixture, and a context manager of its own.
 """
 
 from __future__ import annotations
@@ -24,23 +24,24 @@ from pytest_cobo_errors.hosts import (
     parse_base_url,
 )
 from pytest_cobo_errors.outcomes import (
-    CoboError,
+    ErrorAnswer,
     NetworkFault,
     Outcome,
     OutcomeLike,
     Reply,
-    Success,
+    SuccessAnswer,
     as_outcome,
     check_producible,
+    computed_success,
     connect_error,
     connect_timeout,
     connection_reset,
-    dropped_connection,
     error,
     gateway,
     no_response,
     read_timeout,
     success,
+    truncated_response,
 )
 from pytest_cobo_errors.rules import Call, FaultRule, Predicate, RuleBook
 from pytest_cobo_errors.signing import SignedOutcome, Spelling, TestKey, check_spelling, session_key
@@ -55,7 +56,7 @@ if TYPE_CHECKING:
         RequestCheck,  # typing's own from Python 3.11; only the type checker reads it
     )
 
-__all__ = ["CoboFaults", "CountedRuleOptions", "RuleOptions", "ServedHook", "cobo_faults", "describe_problems"]
+__all__ = ["CoboFaults", "CountedRuleOptions", "RuleOptions", "ServedHook", "describe_problems"]
 
 _Self = TypeVar("_Self", bound="CoboFaults")
 ServedHook = Callable[[Outcome, "Reply | NetworkFault"], None]
@@ -114,7 +115,7 @@ class CountedRuleOptions(RuleOptions, total=False):
 _SHARED = frozenset(RuleOptions.__optional_keys__)
 _OPTION_NAMES = {
     "inject": _SHARED | {"times"},
-    "status": _SHARED | {"times"},
+    "gateway": _SHARED | {"times"},
     "network": _SHARED | {"times"},
     "succeed": _SHARED | {"times"},
     "sequence": _SHARED,
@@ -135,7 +136,7 @@ def _api_for(path: object, bases: Sequence[BaseUrl]) -> Api:
 
 def _for_api(outcome: Outcome, api: Api) -> Outcome:
     """*outcome* in *api*'s form, where it was left to the rule (no ``api=`` given)."""
-    if isinstance(outcome, (CoboError, Success)):
+    if isinstance(outcome, (ErrorAnswer, SuccessAnswer)):
         return outcome.for_api(api)
     if isinstance(outcome, SignedOutcome) and outcome.inner is not None:
         inner = _for_api(outcome.inner, api)
@@ -173,9 +174,14 @@ class CoboFaults:
     apply to the Cobo base URLs unless given ``base_url=``; they are tried in declaration
     order. A request no rule answers fails the test, and never reaches the network.
 
+    Outside a fixture (a Hypothesis example, a module-scoped fixture, a script) a set is its own
+    context manager: ``with CoboFaults() as faults:`` intercepts for the block and verifies use
+    at its end, unless the block raised (that error wins). Under ``--cobo-coverage`` what it
+    answers counts, as the fixture's does.
+
     Fault sets nest: while one is active inside another (a test's ``cobo_fault`` inside a
-    module's `cobo_faults` block), the inner set's rules are asked first and what they decline
-    goes to the outer set.
+    module's ``with CoboFaults()`` block), the inner set's rules are asked first and what they
+    decline goes to the outer set.
     """
 
     def __init__(
@@ -184,7 +190,7 @@ class CoboFaults:
         base_urls: Iterable[str | BaseUrl] | None = None,
         transports: str | Sequence[str] | None = None,
         on_served: ServedHook | None = None,
-        label: str = "a cobo_faults() block",
+        label: str = "a CoboFaults() block",
     ) -> None:
         bases = DEFAULT_BASES if base_urls is None else _base_urls(base_urls, "base_urls")
         self.base_urls: tuple[BaseUrl, ...] = bases
@@ -400,7 +406,7 @@ class CoboFaults:
         given = {k: v for k, v in overrides.items() if v is not None}
         outcome = self._outcome(fault, options)  # the one place that decides what a code, status or case means
         if given or omit:
-            if not isinstance(outcome, CoboError) or isinstance(fault, CoboError):
+            if not isinstance(outcome, ErrorAnswer) or isinstance(fault, ErrorAnswer):
                 raise TypeError(
                     f"{', '.join([*given, *(['omit'] if omit else [])])} override an error code's body; "
                     f"for {shown(fault)} build the outcome itself (error(...), gateway(...), respond(...))"
@@ -408,7 +414,7 @@ class CoboFaults:
             outcome = error(outcome.entry, status=status, message=message, headers=headers, fields=fields, omit=omit)
         return self._rule([outcome], "inject", options)
 
-    def status(
+    def gateway(
         self,
         status: int,
         *,
@@ -420,26 +426,29 @@ class CoboFaults:
 
         Takes the rule options of `inject` (`RuleOptions`, with ``times``).
         """
-        return self._rule([gateway(status, body=body, headers=headers)], "status", options)
+        return self._rule([gateway(status, body=body, headers=headers)], "gateway", options)
 
     def network(self, kind: str, **options: Unpack[CountedRuleOptions]) -> FaultRule:
-        """Fail matching requests below HTTP: ``"connect_timeout"``, ``"read_timeout"``,
-        ``"connect_error"``, ``"reset"`` (the peer resets the connection), ``"no_response"`` (the
-        peer closes it without answering) or ``"dropped"`` (a body cut off mid-way).
+        """Fail matching requests below HTTP. Each *kind* is the name of the outcome that builds it,
+        so ``network("connection_reset")`` is ``inject(connection_reset())``: ``"connect_timeout"``,
+        ``"read_timeout"``, ``"connect_error"``, ``"connection_reset"`` (the peer resets the
+        connection), ``"no_response"`` (the peer closes it without answering) or
+        ``"truncated_response"`` (a body cut off mid-way).
 
         Takes the rule options of `inject` (`RuleOptions`, with ``times``). A transport that
         cannot produce *kind* is named when the rule is declared: the loopback server has a real
-        socket, so it produces ``reset``, ``no_response`` and ``dropped``, and a real timeout
-        with ``delay=`` longer than the client's own timeout.
+        socket, so it produces ``connection_reset``, ``no_response`` and ``truncated_response``,
+        and a real timeout with ``delay=`` longer than the client's own timeout.
         """
-        makers: dict[str, Callable[[], Outcome]] = {
-            "connect_timeout": connect_timeout,
-            "read_timeout": read_timeout,
-            "connect_error": connect_error,
-            "reset": connection_reset,
-            "no_response": no_response,
-            "dropped": dropped_connection,
-        }
+        builders: tuple[Callable[[], Outcome], ...] = (
+            connect_timeout,
+            read_timeout,
+            connect_error,
+            connection_reset,
+            no_response,
+            truncated_response,
+        )
+        makers = {maker.__name__: maker for maker in builders}
         if not isinstance(kind, str) or kind not in makers:
             raise ValueError(f"unknown network fault {shown(kind)}; valid: {', '.join(NETWORK_FAULT_KINDS)}")
         return self._rule([makers[kind]()], "network", options)
@@ -474,16 +483,16 @@ class CoboFaults:
     ) -> FaultRule:
         """Fail the first *times* matching requests with *fault*, then answer one with success.
 
-        The success body carries *result*. A request after that fails with a clear error, so a
-        client that retries more than it needs to is caught. Takes the rule options of `inject`
-        (`RuleOptions`).
+        The success body carries *result* (or what a function of the request returns). A
+        request after that fails with a clear error, so a client that retries more than it needs
+        to is caught. Takes the rule options of `inject` (`RuleOptions`).
         """
         if isinstance(times, bool) or not isinstance(times, int) or times < 1:
             raise ValueError(f"times must be a positive int, got {shown(times)}")
         failure = self._outcome(fault, options)
         # counted, not repeated in a list: times=10**9 costs what times=1 does
         return self._rule(
-            [failure, _for_api(success(result), self._api_of(options))],
+            [failure, self._success(result, 200, options)],
             "fail_then_succeed",
             options,
             repeat=False,
@@ -494,9 +503,18 @@ class CoboFaults:
         """Answer matching requests normally: ``{"success": true, "result": result}``, or on a ``/v2``
         path *result* itself, as WaaS 2.0 answers (``status=201`` for its create operations).
 
+        *result* may be a function of the captured request that returns it, to echo what the
+        request sent: ``succeed(lambda request: {"request_id": request.json()["request_id"]})``.
+
         Takes the rule options of `inject` (`RuleOptions`, with ``times``).
         """
-        return self._rule([_for_api(success(result, status=status), self._api_of(options))], "succeed", options)
+        return self._rule([self._success(result, status, options)], "succeed", options)
+
+    def _success(self, result: Any, status: int, options: RuleOptions) -> Outcome:
+        """A success carrying *result*, in the rule's API's form; a function of the request computes it."""
+        if callable(result):
+            return computed_success(result, status=status)  # put in the rule's form when it answers
+        return _for_api(success(result, status=status), self._api_of(options))
 
     def allow_host(self, *hosts: str) -> None:
         """Let requests to *hosts* (on any port) that no rule answers through to the real host.
@@ -568,19 +586,3 @@ class CoboFaults:
         self.signers = signers
         self.signer = signers["secp256k1"]
         return signers["secp256k1"] if key is None else key
-
-
-@contextmanager
-def cobo_faults(
-    *,
-    base_urls: Iterable[str] | None = None,
-    transports: str | Sequence[str] | None = None,
-) -> Iterator[CoboFaults]:
-    """Intercept HTTP traffic for the duration of a ``with`` block; verify use at its end.
-
-    The same API as the ``cobo_fault`` fixture, for code outside a fixture: a Hypothesis
-    example, a plain script. When the block raises, that error wins and use is not verified.
-    Under ``--cobo-coverage`` what it answers counts, as the fixture's does.
-    """
-    with CoboFaults(base_urls=base_urls, transports=transports) as faults:
-        yield faults

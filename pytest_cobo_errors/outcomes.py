@@ -40,28 +40,29 @@ if TYPE_CHECKING:
     from pytest_cobo_errors.transports.contract import CapturedRequest
 
 __all__ = [
-    "CoboError",
-    "Computed",
+    "ComputedAnswer",
+    "ErrorAnswer",
     "GatewayPage",
     "LostAnswer",
     "LostKind",
     "NetworkFault",
     "Outcome",
     "OutcomeLike",
+    "RawAnswer",
     "Reply",
-    "Respond",
-    "Success",
+    "SuccessAnswer",
     "as_outcome",
     "check_producible",
+    "computed_success",
     "connect_error",
     "connect_timeout",
-    "dropped_connection",
     "error",
     "gateway",
     "lost",
     "read_timeout",
     "respond",
     "success",
+    "truncated_response",
 ]
 
 Headers = HeaderPairs
@@ -95,7 +96,7 @@ def _envelope_around_id(entry: ErrorCode | V2ErrorCode) -> tuple[bytes, bytes]:
 
 
 @dataclass(frozen=True, slots=True)
-class CoboError:
+class ErrorAnswer:
     """A Cobo error envelope for a documented code, at its default (or given) HTTP status."""
 
     entry: ErrorCode | V2ErrorCode
@@ -113,7 +114,7 @@ class CoboError:
     def code(self) -> int:
         return self.entry.code
 
-    def for_api(self, api: Api) -> CoboError:
+    def for_api(self, api: Api) -> ErrorAnswer:
         """This error as a rule answering *api* sends it, if it was left to the rule and can be."""
         if not self.follows_rule or self.entry.api == api or self.description is not None:
             return self
@@ -121,7 +122,7 @@ class CoboError:
             entry = entry_for(self.entry.code, api)
         except ValueError:  # a code the other API does not document keeps its own
             return self
-        status = entry.http_status if self.status == self.entry.http_status else self.status
+        status = entry.default_status if self.status == self.entry.default_status else self.status
         converted = replace(self, entry=entry, status=status, follows_rule=False)
         try:
             converted.render()  # omit= or a Content-Length made for the v1 body: it stays a v1 error
@@ -159,7 +160,7 @@ class CoboError:
         given |= {"error_id": self.error_id, "fields": self.fields, "omit": tuple(self.omit) or None}
         given["headers"] = self.headers
         pairs = [("code", self.entry.code), ("status", self.status)]
-        return _fields_repr("CoboError", [*pairs, *((k, v) for k, v in given.items() if v is not None)])
+        return _fields_repr("ErrorAnswer", [*pairs, *((k, v) for k, v in given.items() if v is not None)])
 
 
 _GATEWAY_HTML = (
@@ -199,7 +200,7 @@ class GatewayPage:
 
 
 @dataclass(frozen=True, slots=True)
-class Success:
+class SuccessAnswer:
     """A success body, for routes answered normally: ``{"success": true, "result": ...}`` from the
     Custody API (v1), the operation's bare JSON from WaaS 2.0 (``api="v2"``); None: the API of the
     rule that sends it."""
@@ -210,7 +211,7 @@ class Success:
     code: None = field(default=None, init=False)
     api: Api | None = None
 
-    def for_api(self, api: Api) -> Success:
+    def for_api(self, api: Api) -> SuccessAnswer:
         return self if self.api is not None or api == "v1" else replace(self, api=api)  # None is v1
 
     @property
@@ -227,11 +228,11 @@ class Success:
     def __repr__(self) -> str:
         pairs = [("result", self.result), ("status", self.status), ("headers", self.headers)]
         pairs += [("api", "v2")] if self.api == "v2" else []
-        return _fields_repr("Success", [(k, v) for k, v in pairs if v is not None])
+        return _fields_repr("SuccessAnswer", [(k, v) for k, v in pairs if v is not None])
 
 
 @dataclass(frozen=True, slots=True)
-class Respond:
+class RawAnswer:
     """Any raw response: status, body bytes and headers, exactly as given.
 
     ``drop_after`` cuts the connection after that many body bytes (a connection dropped
@@ -255,11 +256,12 @@ class Respond:
     def __repr__(self) -> str:
         pairs = [("status", self.status), ("body", self.body), ("headers", self.headers)]
         pairs += [("drop_after", self.drop_after), ("code", self.code)]
-        return _fields_repr("Respond", [(k, v) for k, v in pairs if v is not None])
+        return _fields_repr("RawAnswer", [(k, v) for k, v in pairs if v is not None])
 
 
 def function_name(function: Callable[..., object]) -> str:
     """A user's function as messages name it: its qualified name, and where a lambda was written."""
+    function = inspect.unwrap(function)  # a result function wrapped by computed_success: the user's own
     name = str(getattr(function, "__qualname__", None) or type(function).__name__)
     code = getattr(function, "__code__", None)
     if name.endswith("<lambda>") and code is not None:
@@ -268,7 +270,7 @@ def function_name(function: Callable[..., object]) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Computed:
+class ComputedAnswer:
     """An answer computed per request: *function* gets the `CapturedRequest` and returns what
     any rule accepts (an error code, a status, an outcome such as ``success(...)``, a case).
 
@@ -315,15 +317,17 @@ class Computed:
                 outcome = as_outcome(value)
         except (TypeError, ValueError) as bad:
             raise type(bad)(f"{self.label} returned {shown(value)}: {bad}") from None
-        if isinstance(outcome, Computed) or (isinstance(outcome, LostAnswer) and isinstance(outcome.inner, Computed)):
+        if isinstance(outcome, ComputedAnswer) or (
+            isinstance(outcome, LostAnswer) and isinstance(outcome.inner, ComputedAnswer)
+        ):
             raise TypeError(f"{self.label} returned {shown(value)}: a function returns an answer, not another function")
         return outcome
 
     def __repr__(self) -> str:
-        return f"Computed({function_name(self.function)})"
+        return f"ComputedAnswer({function_name(self.function)})"
 
 
-def _computed(function: Callable[..., object]) -> Computed:
+def _computed(function: Callable[..., object]) -> ComputedAnswer:
     """*function* as a computed answer, once it is seen to take the captured request."""
     if inspect.isclass(function) or str(getattr(function, "__module__", "")).startswith("pytest_cobo_errors"):
         name = getattr(function, "__name__", type(function).__name__)
@@ -342,14 +346,28 @@ def _computed(function: Callable[..., object]) -> Computed:
         ) from None
     except ValueError:  # a builtin without a signature: it is called and judged by what it does
         pass
-    return Computed(function)
+    return ComputedAnswer(function)
 
 
-LostKind = Literal["read_timeout", "dropped", "reset", "no_response"]
+def computed_success(function: Callable[[CapturedRequest], Any], *, status: int = 200) -> ComputedAnswer:
+    """A success whose *result* *function* computes from each captured request: what
+    ``succeed(lambda request: {...})`` answers (the result is the function's, the envelope ours)."""
+    _computed(function)  # the same checks as any computed answer: one argument, not async
+    _check_status(status)
+
+    @functools.wraps(function)
+    def answer(request: CapturedRequest) -> SuccessAnswer:
+        __tracebackhide__ = True
+        return success(function(request), status=status)
+
+    return ComputedAnswer(answer)
+
+
+LostKind = Literal["read_timeout", "truncated_response", "connection_reset", "no_response"]
 LOST_KINDS: tuple[str, ...] = get_args(LostKind)
 _LOST_WHAT = {
     "read_timeout": "the client's read timed out",
-    "reset": "the connection was reset",
+    "connection_reset": "the connection was reset",
     "no_response": "the connection closed without a response",
 }
 
@@ -358,8 +376,8 @@ _LOST_WHAT = {
 class LostAnswer(NetworkFault):
     """*inner* happened (Cobo acted, the rule records it as the `Call`'s outcome), then its answer
     was lost on the way back: ``kind`` says how the client sees it, a `NetworkFault` of that kind,
-    or with ``"dropped"`` the rendered *inner* answer cut after ``after`` body bytes (half way by
-    default).
+    or with ``"truncated_response"`` the rendered *inner* answer cut after ``after`` body bytes
+    (half way by default).
 
     A `NetworkFault`, so that a transport that cannot produce ``kind`` is named when the rule is
     declared (the ``cobo_server`` socket cannot time out a read: give it ``delay=`` instead).
@@ -375,7 +393,7 @@ class LostAnswer(NetworkFault):
     @property
     def label(self) -> str:
         inner = self.inner.label if self.inner is not None else "?"
-        if self.lost_as == "dropped":
+        if self.lost_as == "truncated_response":
             cut = "half way" if self.after is None else f"after {self.after} bytes"
             return f"{inner}, lost: body cut {cut}"
         return f"{inner}, lost: {self.kind.replace('_', ' ')}"
@@ -388,7 +406,7 @@ class LostAnswer(NetworkFault):
 
     def lose(self, reply: Reply | NetworkFault) -> Reply | NetworkFault:
         """What the client gets instead of *reply*, the rendered *inner* answer."""
-        if self.lost_as != "dropped":
+        if self.lost_as != "truncated_response":
             what = _LOST_WHAT.get(self.kind, self.kind)
             inner = self.inner.label if self.inner is not None else "the answer"
             detail = self.detail or f"{what} after Cobo answered with {inner} (lost answer injected by cobo_fault)"
@@ -412,14 +430,14 @@ def lost(answer: OutcomeLike, *, kind: LostKind = "read_timeout", after: int | N
     """*answer* (any outcome, code or function of the request) happened, and was then lost.
 
     The rule records the call with *answer* as its outcome (the transfer exists; coverage counts
-    its code), but the client gets, instead of the answer, by *kind*: ``"read_timeout"`` (the
-    client's read timed out), ``"reset"`` (the connection was reset), ``"no_response"`` (closed
-    before a byte of response) or ``"dropped"`` (the answer's body cut off after *after* bytes,
-    half way by default). The case that decides whether a client's retry reuses its
-    ``request_id`` (safe) or mints a new one (a double payout).
+    its code), but the client gets, instead of the answer, by *kind* (named as in `network`):
+    ``"read_timeout"`` (the client's read timed out), ``"connection_reset"``, ``"no_response"``
+    (closed before a byte of response) or ``"truncated_response"`` (the answer's body cut off
+    after *after* bytes, half way by default). The case that decides whether a client's retry
+    reuses its ``request_id`` (safe) or mints a new one (a double payout).
 
-    The ``cobo_server`` socket produces ``reset``, ``no_response`` and ``dropped``; a rule asking
-    it for ``read_timeout`` is refused when declared.
+    The ``cobo_server`` socket produces every kind but ``read_timeout``; a rule asking it for
+    that is refused when declared (give it ``delay=`` instead).
     """
     if not isinstance(kind, str) or kind not in LOST_KINDS:
         raise ValueError(
@@ -427,8 +445,8 @@ def lost(answer: OutcomeLike, *, kind: LostKind = "read_timeout", after: int | N
             "connection fails before the request is sent: nothing happened to lose; use network(...) for those)"
         )
     if after is not None:
-        if kind != "dropped":
-            raise TypeError("after= sets where kind='dropped' cuts the body only")
+        if kind != "truncated_response":
+            raise TypeError("after= sets where kind='truncated_response' cuts the body only")
         if isinstance(after, bool) or not isinstance(after, int) or after < 0:
             raise ValueError(f"after must be a non-negative int number of body bytes, got {shown(after)}")
     inner = as_outcome(answer)
@@ -437,18 +455,19 @@ def lost(answer: OutcomeLike, *, kind: LostKind = "read_timeout", after: int | N
             f"{inner.label} is a network fault already: no answer to lose; give the answer Cobo sent, "
             "e.g. lost(success({...})) or lost(12009)"
         )
-    if isinstance(inner, Respond) and inner.drop_after is not None:
+    if isinstance(inner, RawAnswer) and inner.drop_after is not None:
         raise TypeError(
-            f"{inner.label} is cut short already; give the whole answer, e.g. lost(error(1000), kind='dropped')"
+            f"{inner.label} is cut short already; give the whole answer, "
+            "e.g. lost(error(1000), kind='truncated_response')"
         )
-    if after is not None and not isinstance(inner, Computed):
+    if after is not None and not isinstance(inner, ComputedAnswer):
         length = len(inner.render().body)
         if not after < max(length, 1):
             raise ValueError(f"after must be from 0 to {max(length - 1, 0)} bytes, got {number_text(after)}")
     return LostAnswer(cast(NetworkFaultKind, kind), inner=inner, after=after)
 
 
-Outcome = CoboError | GatewayPage | Success | Respond | NetworkFault | Computed
+Outcome = ErrorAnswer | GatewayPage | SuccessAnswer | RawAnswer | NetworkFault | ComputedAnswer
 """Anything a fault can answer."""
 
 OutcomeLike = Outcome | int | ErrorCode | HttpStatus | Any
@@ -504,7 +523,7 @@ def _check_length(headers: Mapping[str, str] | None, body: Callable[[], bytes]) 
     if declared.strip() != str(length):
         raise ValueError(
             f"headers: Content-Length {shown(declared)} contradicts the {length}-byte body; valid: '{length}' "
-            "or none (it is set from the body); for a body cut short use dropped_connection(after=...)"
+            "or none (it is set from the body); for a body cut short use truncated_response(after=...)"
         )
 
 
@@ -525,7 +544,7 @@ def error(
     fields: Mapping[str, Any] | None = None,
     omit: Collection[str] = (),
     headers: Mapping[str, str] | None = None,
-) -> CoboError:
+) -> ErrorAnswer:
     """A Cobo error for a documented *code*; ``status=200`` gives "200 with success: false".
 
     ``api="v2"`` looks *code* up in WaaS 2.0's catalog and sends its three-field envelope (a
@@ -545,9 +564,9 @@ def error(
             entry, message=message, description=description, error_id=error_id, fields=fields, omit=omit
         )
         _check_length(checked, lambda: _dumps(body))
-    return CoboError(
+    return ErrorAnswer(
         entry,
-        entry.http_status if status is None else _check_status(status),
+        entry.default_status if status is None else _check_status(status),
         message,
         description,
         error_id,
@@ -590,7 +609,7 @@ def gateway(
 
 def success(
     result: Any = None, *, status: int = 200, headers: Mapping[str, str] | None = None, api: Api | None = None
-) -> Success:
+) -> SuccessAnswer:
     """A success answer carrying *result* (default ``{}``), which must be JSON-serialisable.
 
     From the Custody API it is wrapped, ``{"success": true, "result": ...}``; with ``api="v2"``
@@ -600,7 +619,7 @@ def success(
     encode_json(result, "result")  # NaN, Infinity and lone surrogates too: no client could read them
     if api not in (None, "v1", "v2"):
         raise ValueError(f"api must be 'v1' or 'v2', got {shown(api)}")
-    answer = Success(result, _check_status(status), _check_headers(headers), api)
+    answer = SuccessAnswer(result, _check_status(status), _check_headers(headers), api)
     _check_length(answer.headers, lambda: answer.render().body)
     return answer
 
@@ -611,7 +630,7 @@ def respond(
     *,
     headers: Mapping[str, str] | None = None,
     code: int | None = None,
-) -> Respond:
+) -> RawAnswer:
     """A raw response, body and headers exactly as given (for malformed bodies)."""
     raw = check_text(body, "body").encode("utf-8") if isinstance(body, str) else body
     if not isinstance(raw, bytes):
@@ -620,7 +639,7 @@ def respond(
         raise TypeError(f"code must be the int error code the body carries, or None, got {shown(code)}")
     checked = _check_headers(headers)
     _check_length(checked, lambda: raw)
-    return Respond(_check_status(status), raw, checked, None, code)
+    return RawAnswer(_check_status(status), raw, checked, None, code)
 
 
 def connect_timeout() -> NetworkFault:
@@ -640,7 +659,7 @@ def connect_error() -> NetworkFault:
 
 def connection_reset() -> NetworkFault:
     """The request went out; the peer resets the connection instead of answering (ECONNRESET)."""
-    return NetworkFault("reset")
+    return NetworkFault("connection_reset")
 
 
 def no_response() -> NetworkFault:
@@ -648,7 +667,9 @@ def no_response() -> NetworkFault:
     return NetworkFault("no_response")
 
 
-def dropped_connection(code: int | ErrorCode = 1000, *, status: int | None = None, after: int | None = None) -> Respond:
+def truncated_response(
+    code: int | ErrorCode = 1000, *, status: int | None = None, after: int | None = None
+) -> RawAnswer:
     """A response whose body is cut off mid-way (by default half-way into a *code* error body)."""
     if after is not None and (isinstance(after, bool) or not isinstance(after, int)):
         raise TypeError(f"after must be an int number of body bytes, got {shown(after)}")
@@ -656,10 +677,10 @@ def dropped_connection(code: int | ErrorCode = 1000, *, status: int | None = Non
     cut = len(reply.body) // 2 if after is None else after
     if not 0 <= cut < len(reply.body):
         raise ValueError(f"after must be from 0 to {len(reply.body) - 1} bytes, got {number_text(cut)}")
-    return Respond(reply.status, reply.body, dict(reply.headers), cut, error_code(code).code)
+    return RawAnswer(reply.status, reply.body, dict(reply.headers), cut, error_code(code).code)
 
 
-_OUTCOME_TYPES = (CoboError, GatewayPage, Success, Respond, NetworkFault, Computed)
+_OUTCOME_TYPES = (ErrorAnswer, GatewayPage, SuccessAnswer, RawAnswer, NetworkFault, ComputedAnswer)
 
 
 def check_producible(outcome: Outcome, transports: Iterable[str]) -> None:
@@ -668,8 +689,8 @@ def check_producible(outcome: Outcome, transports: Iterable[str]) -> None:
 
     if isinstance(outcome, NetworkFault):
         check_supported(transports, network_fault=outcome.kind)
-    elif isinstance(outcome, Respond) and outcome.drop_after is not None:
-        check_supported(transports, network_fault="dropped")
+    elif isinstance(outcome, RawAnswer) and outcome.drop_after is not None:
+        check_supported(transports, network_fault="truncated_response")
     if outcome.status is not None and outcome.status < 200:
         check_supported(transports, status=outcome.status)
 
@@ -680,7 +701,7 @@ def as_outcome(value: object, api: Api | None = None) -> Outcome:
     called with each captured request."""
     if isinstance(value, _OUTCOME_TYPES):
         return value
-    if isinstance(value, ErrorCode) or (getattr(value, "api", None) == "v2" and hasattr(value, "http_status")):
+    if isinstance(value, ErrorCode) or (getattr(value, "api", None) == "v2" and hasattr(value, "default_status")):
         return error(value)  # type: ignore[arg-type]
     if isinstance(value, HttpStatus):
         return gateway(value)

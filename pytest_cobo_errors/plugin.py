@@ -108,7 +108,7 @@ class _CaseCoverage:
 
 _SCOPE_HINT = (
     "cobo_fault is function-scoped. To share faults across a module or class, open a "
-    "cobo_faults() block in the wider fixture instead (with cobo_faults() as faults: ... yield faults); "
+    "CoboFaults() block in the wider fixture instead (with CoboFaults() as faults: ... yield faults); "
     "each test's cobo_fault rules are then asked first, and what they decline goes to the shared block."
 )
 
@@ -354,7 +354,7 @@ def cobo_fault(request: pytest.FixtureRequest) -> Iterator[CoboFaults]:
     answers. A request no rule answers fails the test and never reaches the network; a rule
     never used fails the test at teardown unless declared ``optional=True``.
 
-    Function-scoped. To share faults across a module or class, open a ``cobo_faults()`` block in
+    Function-scoped. To share faults across a module or class, open a ``CoboFaults()`` block in
     a module- or class-scoped fixture: each test's ``cobo_fault`` rules are asked first, and
     what they decline goes to the shared block.
     """
@@ -415,7 +415,7 @@ def cobo_server(request: pytest.FixtureRequest, cobo_server_url: str) -> Iterato
     The declaring API of ``cobo_fault`` (``inject``, ``status``, ``network``, ``sequence``,
     ``fail_then_succeed``, ``succeed``, ``sign_responses``), on a real socket: hand a client
     ``cobo_server.url`` as Cobo's base URL. Rules may also take ``delay=`` and ``trickle=``, and
-    ``network()`` gives ``"reset"``, ``"no_response"`` and ``"dropped"`` for real. A request no
+    ``network()`` gives ``"connection_reset"``, ``"no_response"`` and ``"truncated_response"`` for real. A request no
     rule answers gets error 1000 at HTTP 500 saying why, and fails the test at teardown; a rule
     never used fails it too, unless declared ``optional=True``.
     """

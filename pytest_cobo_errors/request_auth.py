@@ -84,7 +84,7 @@ class RequestCheck:
 
 
 def _v1_failure(code: int, reason: str) -> RequestCheck:
-    return RequestCheck(False, "v1", code, ERROR_CODES[code].http_status, reason)
+    return RequestCheck(False, "v1", code, ERROR_CODES[code].default_status, reason)
 
 
 def _v2_failure(reason: str) -> RequestCheck:

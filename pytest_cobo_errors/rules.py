@@ -290,6 +290,8 @@ class FaultRule:
         self.match = _check_predicate(match)
         self.match_errors: list[tuple[CapturedRequest, Exception]] = []
         """What the ``match`` predicate raised, and on which request: each fails the test at teardown."""
+        self.failed_answers: list[CapturedRequest] = []
+        """Requests this rule took whose computed answer raised (each is also an unanswered request)."""
         self.outcomes = tuple(outcomes)
         self.counts = counts
         self._ends = tuple(itertools.accumulate(counts))  # the call index at which each step ends
@@ -428,7 +430,7 @@ class FaultRule:
 
     def problems(self) -> list[str]:
         """What is wrong with this rule's use, checked when the test ends."""
-        count = len(self.calls)
+        count = len(self.calls) + len(self.failed_answers)  # a function that raised was still called
         problems = [
             f"{self}: its match predicate raised {shown(error, 120)} on {clipped(request.describe(), 200)}"
             " (a predicate returns True or False; the request was declined)"

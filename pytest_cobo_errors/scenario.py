@@ -8,18 +8,20 @@ each rule names one answer and the requests it applies to, in the words of the P
     [[rules]]
     method = "POST"
     path = "/v1/custody/new_withdraw_request/"
-    error = 12009                    # with http_status, message, headers, fields, omit, signature, spelling
+    error = 12009                    # with status, message, headers, fields, omit, signature, spelling
     times = 1
 
     [[rules]]
     path = "/v1/custody/coin_info/"
     sequence = [1010, 503, {succeed = {coin = "BTC"}}]   # an int is a code (a status if 100-599), or a table
 
-One answer per rule: ``error`` (a code), ``status`` (a gateway page, ``body = "html"``, ``"empty"``
-or text), ``network`` (``"reset"``, ``"no_response"``, ``"dropped"``), ``succeed`` (the result),
-``sequence`` (steps, ``repeat_last``) or ``fail_then_succeed`` (``{error = 1010, times = 2,
-result = {...}}``). The options of every rule: ``method``, ``path`` (a glob) or ``path_regex``,
-``times`` (not for sequences), ``delay``, ``trickle``, ``optional``, ``expect_calls``.
+One answer per rule: ``error`` (a code), ``gateway`` (a status as a proxy sends it, ``body =
+"html"``, ``"empty"`` or text), ``network`` (a kind `CoboFaults.network` takes, such as
+``"connection_reset"``), ``succeed`` (the result), ``sequence`` (steps, ``repeat_last``) or
+``fail_then_succeed`` (``{error = 1010, times = 2, result = {...}}``). The options of every
+rule: ``method``, ``path`` (a glob) or ``path_regex``, ``times`` (not for sequences), ``delay``,
+``trickle``, ``optional``, ``expect_calls``, and the matchers ``params``, ``form``, ``json`` and
+``request_headers`` (``match=``, a Python function, has no scenario form).
 
 `load_scenario` declares a scenario on any fault set, ``cobo_server`` or ``cobo_fault`` alike;
 everything is checked first, and a `ScenarioError` names the rule and key at fault and what is valid.
@@ -43,12 +45,12 @@ from pytest_cobo_errors.outcomes import (
     connect_error,
     connect_timeout,
     connection_reset,
-    dropped_connection,
     error,
     gateway,
     no_response,
     read_timeout,
     success,
+    truncated_response,
 )
 from pytest_cobo_errors.signing import (
     SIGNATURE_FAULTS,
@@ -75,14 +77,15 @@ class ScenarioError(ValueError):
 
 
 _STEPS: dict[str, tuple[str, ...]] = {
-    "error": ("error", "http_status", "message", "headers", "fields", "omit", "signature", "spelling"),
-    "status": ("status", "body", "headers"),
+    "error": ("error", "status", "message", "headers", "fields", "omit", "signature", "spelling"),
+    "gateway": ("gateway", "body", "headers"),
     "network": ("network",),
-    "succeed": ("succeed", "http_status", "headers", "signature", "spelling"),
+    "succeed": ("succeed", "status", "headers", "signature", "spelling"),
 }
 ANSWERS = (*_STEPS, "sequence", "fail_then_succeed")
 """The keys that say what a rule answers; each rule has exactly one."""
-_OPTIONS = ("method", "path", "path_regex", "delay", "trickle", "optional", "expect_calls")
+_MATCHERS = ("params", "form", "json", "request_headers")  # match= is a function: Python only
+_OPTIONS = ("method", "path", "path_regex", "delay", "trickle", "optional", "expect_calls", *_MATCHERS)
 _RULE_KEYS: dict[str, tuple[str, ...]] = {
     **{kind: (*keys, *_OPTIONS[:3], "times", *_OPTIONS[3:]) for kind, keys in _STEPS.items()},
     "sequence": ("sequence", "repeat_last", *_OPTIONS),
@@ -94,9 +97,9 @@ _NETWORK: dict[str, Callable[[], Outcome]] = {
     "connect_timeout": connect_timeout,
     "read_timeout": read_timeout,
     "connect_error": connect_error,
-    "reset": connection_reset,
+    "connection_reset": connection_reset,
     "no_response": no_response,
-    "dropped": dropped_connection,
+    "truncated_response": truncated_response,
 }
 _FORMATS = {".toml": "toml", ".json": "json"}
 
@@ -232,9 +235,7 @@ def _answer(table: Mapping[str, Any], kind: str, where: str) -> Outcome:
     """The outcome of a rule or step whose answer key is *kind* (one of ``_STEPS``)."""
     value = table[kind]
     headers = _strings(table["headers"], _at(where, "headers")) if "headers" in table else None
-    status = _int(
-        table.get("http_status", 200), _at(where, "http_status"), low=100, high=599, what="an HTTP status 100-599"
-    )
+    status = _int(table.get("status", 200), _at(where, "status"), low=100, high=599, what="an HTTP status 100-599")
     outcome: Outcome
     if kind == "error":
         code = _int(value, _at(where, "error"), low=0, what="a documented Cobo error code such as 12009")
@@ -244,13 +245,13 @@ def _answer(table: Mapping[str, Any], kind: str, where: str) -> Outcome:
         omit = table.get("omit", [])
         if not isinstance(omit, list) or not all(isinstance(name, str) for name in omit):
             _fail(_at(where, "omit"), f"must be a list of envelope field names, got {shown(omit)}")
-        given_status = status if "http_status" in table else None
+        given_status = status if "status" in table else None
         outcome = _api(
             where,
             lambda: error(entry, status=given_status, message=message, headers=headers, fields=fields, omit=omit),
         )
-    elif kind == "status":
-        code = _int(value, _at(where, "status"), low=100, high=599, what="an HTTP status 100-599 such as 503")
+    elif kind == "gateway":
+        code = _int(value, _at(where, "gateway"), low=100, high=599, what="an HTTP status 100-599 such as 503")
         body = _text(table.get("body", "html"), _at(where, "body"))
         outcome = _api(where, lambda: gateway(code, body=body, headers=headers))
     elif kind == "network":
@@ -309,6 +310,9 @@ def _options(rule: Mapping[str, Any], where: str) -> RuleOptions:
         options["optional"] = _bool(rule["optional"], _at(where, "optional"))
     if "expect_calls" in rule:
         options["expect_calls"] = _int(rule["expect_calls"], _at(where, "expect_calls"), low=0, what="an int >= 0")
+    for matcher in _MATCHERS:  # checked when the rule is declared, which load_scenario does all or nothing
+        if matcher in rule:
+            options[matcher] = rule[matcher]  # type: ignore[literal-required]
     return options
 
 

@@ -28,7 +28,7 @@ class CoboServer(CoboFaults):
 
     On a real socket, rules may also take ``delay=`` (seconds before the answer: a client's own
     read timeout fires for real) and ``trickle=`` (seconds between the ten pieces of the body);
-    ``network()`` produces ``"reset"``, ``"no_response"`` and ``"dropped"``. Connect timeouts and
+    ``network()`` produces ``"connection_reset"``, ``"no_response"`` and ``"truncated_response"``. Connect timeouts and
     refused connections are not a server's to give, and are refused when declared.
     """
 

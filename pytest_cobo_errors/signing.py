@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING, Literal, get_args
 from pytest_cobo_errors.catalog import shown
 from pytest_cobo_errors.envelopes import check_text
 from pytest_cobo_errors.outcomes import (
-    Computed,
+    ComputedAnswer,
     GatewayPage,
     LostAnswer,
     NetworkFault,
     Outcome,
     OutcomeLike,
+    RawAnswer,
     Reply,
-    Respond,
     as_outcome,
 )
 
@@ -269,10 +269,10 @@ def _tamper_default(body: bytes) -> bytes:
 
 
 @dataclass(frozen=True, slots=True, repr=False)
-class SignedOutcome(Respond):
+class SignedOutcome(RawAnswer):
     """An outcome sent with a chosen signature: valid, or one of the faults a client must reject.
 
-    A `Respond` so every rule accepts it; it renders *inner* and signs it with *key*, or with
+    A `RawAnswer` so every rule accepts it; it renders *inner* and signs it with *key*, or with
     the key `CoboFaults.sign_responses` turned on, or else with `session_key`.
     """
 
@@ -370,7 +370,7 @@ def signed(
             f"{inner.label} carries no Cobo signature (a proxy's page is never signed, a failed connection "
             "sends nothing); sign a Cobo answer instead, such as an error code or success(...)"
         )
-    if isinstance(inner, Computed):
+    if isinstance(inner, ComputedAnswer):
         raise TypeError(
             f"{inner.label} is computed per request: sign what it returns instead, "
             "e.g. lambda request: signed(success({...}), 'tampered')"

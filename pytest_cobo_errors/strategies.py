@@ -4,12 +4,12 @@ The official Python SDK raises ``KeyError`` on the docs' own short envelope and 
 on an HTML 502 page. These strategies let a property test find such crashes in your client::
 
     from hypothesis import given
-    from pytest_cobo_errors import cobo_faults
+    from pytest_cobo_errors import CoboFaults
     from pytest_cobo_errors.strategies import error_responses
 
     @given(response=error_responses())
     def test_client_survives_any_error(response):
-        with cobo_faults(transports="httpx") as fault:  # fresh rules and calls for each example
+        with CoboFaults(transports="httpx") as fault:  # fresh rules and calls for each example
             fault.inject(response, path="/v1/custody/coin_info/")
             with pytest.raises(MyClientError):  # its own error, not KeyError or JSONDecodeError
                 my_client.coin_info("BTC")
@@ -22,7 +22,7 @@ code's documented status. Each carries ``code``, the integer ``error_code`` its 
 `responses()` mixes genuine successes (``response.is_success``) in with the errors, so a property
 can say "returns a result only for a real success, raises its own error for anything else".
 
-Use `cobo_faults` per example rather than the ``cobo_fault`` fixture: a function-scoped fixture
+Use `CoboFaults` per example rather than the ``cobo_fault`` fixture: a function-scoped fixture
 is shared by every example of a ``@given`` test (Hypothesis's ``function_scoped_fixture`` health
 check rejects it), and its rules and calls would leak from one example into the next. If you
 must use the fixture, wrap each example in ``with cobo_fault.example():`` and suppress that
@@ -48,7 +48,7 @@ from hypothesis.strategies import SearchStrategy
 
 from pytest_cobo_errors.catalog import ERROR_CODES, ErrorCode, UnknownCodeError, error_code
 from pytest_cobo_errors.envelopes import ENVELOPE_FIELDS, build_envelope, encode_json
-from pytest_cobo_errors.outcomes import Respond, gateway, respond
+from pytest_cobo_errors.outcomes import RawAnswer, gateway, respond
 
 __all__ = [
     "DEFECTS",
@@ -167,7 +167,7 @@ class MalformedBody:
         """What is wrong with this body, in words."""
         return DEFECTS[self.defect]
 
-    def outcome(self, *, status: int | None = None) -> Respond:
+    def outcome(self, *, status: int | None = None) -> RawAnswer:
         """The raw response ``cobo_fault.inject(body)`` serves: these bytes with this Content-Type
         (none if empty), at *status*, else at ``self.status`` (400 if that is None)."""
         chosen = status if status is not None else 400 if self.status is None else self.status
@@ -214,7 +214,7 @@ class ErrorResponse:
             return "success"
         return f"well_formed {self.code}" if self.defect is None else self.defect
 
-    def outcome(self) -> Respond:
+    def outcome(self) -> RawAnswer:
         """The raw response to serve, exactly as generated (what ``cobo_fault.inject`` calls)."""
         return respond(self.status, self.body, headers=dict(self.headers), code=self.code)
 
@@ -246,12 +246,12 @@ class EnvelopeDict(dict[str, Any]):
 
     @property
     def status(self) -> int:
-        """The documented HTTP status of its code (`ErrorCode.http_status`), 400 for any other."""
+        """The documented HTTP status of its code (`ErrorCode.default_status`), 400 for any other."""
         code = self.code
         entry = None if code is None else ERROR_CODES.get(code)
-        return 400 if entry is None else entry.http_status
+        return 400 if entry is None else entry.default_status
 
-    def outcome(self, *, status: int | None = None) -> Respond:
+    def outcome(self, *, status: int | None = None) -> RawAnswer:
         """The response ``cobo_fault.inject(envelope)`` serves: the dict as JSON (UTF-8, non-ASCII
         kept), ``Content-Type: application/json``, at *status*, else at `status`."""
         body = encode_json(self, "the envelope")
@@ -596,7 +596,7 @@ def _malformed_envelope(defect: str, code: int, error_id: str, param: int) -> Ma
     body = _malformed_body(defect, code, error_id, param)
     if body.status is not None:
         return body
-    return replace(body, status=GATEWAY_STATUSES[0] if not body.body else ERROR_CODES[code].http_status)
+    return replace(body, status=GATEWAY_STATUSES[0] if not body.body else ERROR_CODES[code].default_status)
 
 
 _T = TypeVar("_T")
@@ -813,7 +813,9 @@ def _response(
     if kind is None:
         envelope = build_envelope(code, message=message, error_id=error_id)
         if status_class:
-            status = {"error": ERROR_CODES[code].http_status, "2xx": 200}.get(status_class) or _pick(_5XX, param >> 8)
+            status = {"error": ERROR_CODES[code].default_status, "2xx": 200}.get(status_class) or _pick(
+                _5XX, param >> 8
+            )
         return ErrorResponse(status, _headers(_JSON), _dumps(envelope), None, code)
     body = _malformed_body(kind, code, error_id, param)
     content = body.body

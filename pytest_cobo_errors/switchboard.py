@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from pytest_cobo_errors import hosts
 from pytest_cobo_errors.catalog import shown
-from pytest_cobo_errors.outcomes import Computed, LostAnswer, Outcome, check_producible
+from pytest_cobo_errors.outcomes import ComputedAnswer, LostAnswer, Outcome, check_producible
 from pytest_cobo_errors.rules import (
     BlockedRequestError,
     Call,
@@ -133,7 +133,24 @@ def _suggested_rule(request: CapturedRequest, windows: list[Window]) -> str:
     return f"{name}.succeed(path={request.path!r}, base_url={origin!r})"
 
 
-def _check_producible(outcome: Outcome, transport: str, computed: Computed) -> None:
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A rule took the request, and its answer is the user's function to call: called once the
+    switchboard's and the rule book's locks are released, so that it may wait for another thread's
+    request to be answered."""
+
+    window: Window
+    rule: FaultRule
+    outcome: Outcome
+
+
+def _computed(outcome: Outcome) -> bool:
+    return isinstance(outcome, ComputedAnswer) or (
+        isinstance(outcome, LostAnswer) and isinstance(outcome.inner, ComputedAnswer)
+    )
+
+
+def _check_producible(outcome: Outcome, transport: str, computed: ComputedAnswer) -> None:
     """Refuse what *computed* returned if *transport* cannot produce it (declared outcomes were
     checked when their rule was declared; a computed one can only be checked now)."""
     try:
@@ -146,18 +163,18 @@ def _resolved(outcome: Outcome, request: CapturedRequest, rule: FaultRule) -> Ou
     """*outcome* as it answers *request*: a `Computed` answer called (also inside a `LostAnswer`),
     answers left to the rule put in the form of its API. What a user's function raises propagates."""
     __tracebackhide__ = True  # failures show the user's frames, not the plugin's
-    if not isinstance(outcome, (Computed, LostAnswer)):
+    if not isinstance(outcome, (ComputedAnswer, LostAnswer)):
         return outcome
     from pytest_cobo_errors.faults import _for_api  # the rule's own conversion, as at declaration
 
     api = rule.api
-    if isinstance(outcome, Computed):
+    if isinstance(outcome, ComputedAnswer):
         computed = outcome
         outcome = _for_api(computed.resolve(request, api), api)
         _check_producible(outcome, request.transport, computed)
     if isinstance(outcome, LostAnswer) and outcome.inner is not None:
         inner = outcome.inner
-        if isinstance(inner, Computed):
+        if isinstance(inner, ComputedAnswer):
             inner = inner.resolve(request, api)
         inner = _for_api(inner, api)
         if inner is not outcome.inner:
@@ -350,6 +367,11 @@ class Switchboard:
 
     def __call__(self, request: CapturedRequest, *, others_may_answer: bool = False) -> Decision:
         __tracebackhide__ = True  # failures show the user's frames, not the plugin's
+        decision = self._decide(request, others_may_answer)
+        return self._computed_answer(request, decision) if isinstance(decision, _Pending) else decision
+
+    def _decide(self, request: CapturedRequest, others_may_answer: bool) -> Decision | _Pending:
+        __tracebackhide__ = True
         with self.lock:
             if not in_process(request.transport):
                 owner: Window | _Stray | None = self._serving(request)
@@ -384,13 +406,14 @@ class Switchboard:
 
     def _ask(
         self, request: CapturedRequest, windows: list[Window], *, authenticate: bool = True
-    ) -> tuple[Reply | NetworkFault | None, list[tuple[Window, Verdict]]]:
+    ) -> tuple[Reply | NetworkFault | _Pending | None, list[tuple[Window, Verdict]]]:
         """Offer *request* to the fault sets of *windows* that chose its transport, innermost
         first: the reply of the first rule that answers (the call recorded), or every set's reasons.
 
-        A `Computed` answer's function is called here, under the locks: it must not wait for
-        another request to be answered. The `Call` records what it returned; for a `LostAnswer`,
-        the answer that was lost (its reply is what the client got instead)."""
+        A rule whose answer is computed gives a `_Pending` instead: the caller calls the function
+        once it has released the switchboard's lock (`_computed_answer`). The `Call` records what
+        the function returned; for a `LostAnswer`, the answer that was lost (its reply is what the
+        client got instead)."""
         __tracebackhide__ = True  # failures show the user's frames, not the plugin's
         declined: list[tuple[Window, Verdict]] = []
         for window in windows:
@@ -406,31 +429,48 @@ class Switchboard:
                 if verdict.rule is None or verdict.outcome is None:
                     declined.append((window, verdict))
                     continue
-                rule = verdict.rule
-                try:  # a computed answer runs the user's function, once per request, before rendering
-                    outcome = _resolved(verdict.outcome, request, rule)
-                except BaseException as raised:
-                    if not isinstance(raised, (KeyboardInterrupt, SystemExit)):
-                        # the client gets the exception itself; the test fails at teardown too,
-                        # should the client (or its retry loop) swallow it
-                        book.refuse(request, _answer_failed(verdict.outcome, request, raised))
-                    raise
-                reply = render_signed(outcome, window.faults.signers, window.faults.signature_spelling)  # rendered once
-                if isinstance(reply, Reply):
-                    reply = reply.as_sent_to(request.method)
-                if rule.delay or rule.trickle:
-                    reply = (
-                        replace(reply, delay=rule.delay, trickle=rule.trickle)
-                        if isinstance(reply, Reply)
-                        else replace(reply, delay=rule.delay)
-                    )
-                if isinstance(outcome, LostAnswer) and outcome.inner is not None:
-                    outcome = outcome.inner  # what happened at Cobo: the client got `reply` instead
-                book.record(rule, Call(request, outcome, reply))
-            if window.faults.on_served is not None:
-                window.faults.on_served(outcome, reply)
+                if _computed(verdict.outcome):
+                    return _Pending(window, verdict.rule, verdict.outcome), declined
+                reply = self._deliver(request, window, verdict.rule, verdict.outcome)
             return reply, declined
         return None, declined
+
+    def _computed_answer(self, request: CapturedRequest, pending: _Pending) -> Reply | NetworkFault:
+        """Call the user's function behind *pending* (no lock held), then deliver what it returned."""
+        __tracebackhide__ = True  # failures show the user's frames, not the plugin's
+        book = pending.window.faults.book
+        try:
+            outcome = _resolved(pending.outcome, request, pending.rule)
+        except BaseException as raised:
+            if not isinstance(raised, (KeyboardInterrupt, SystemExit)):
+                # the client gets the exception itself; the test fails at teardown too, should the
+                # client (or its retry loop) swallow it. The rule did take the request: not "never called"
+                with book.lock:
+                    pending.rule.failed_answers.append(request)
+                book.refuse(request, _answer_failed(pending.outcome, request, raised))
+            raise
+        with book.lock:
+            return self._deliver(request, pending.window, pending.rule, outcome)
+
+    @staticmethod
+    def _deliver(request: CapturedRequest, window: Window, rule: FaultRule, outcome: Outcome) -> Reply | NetworkFault:
+        """Render *outcome* as *rule* sends it, record the call and report it served (book lock held)."""
+        faults = window.faults
+        reply = render_signed(outcome, faults.signers, faults.signature_spelling)  # rendered once
+        if isinstance(reply, Reply):
+            reply = reply.as_sent_to(request.method)
+        if rule.delay or rule.trickle:
+            reply = (
+                replace(reply, delay=rule.delay, trickle=rule.trickle)
+                if isinstance(reply, Reply)
+                else replace(reply, delay=rule.delay)
+            )
+        if isinstance(outcome, LostAnswer) and outcome.inner is not None:
+            outcome = outcome.inner  # what happened at Cobo: the client got `reply` instead
+        faults.book.record(rule, Call(request, outcome, reply))
+        if faults.on_served is not None:
+            faults.on_served(outcome, reply)
+        return reply
 
     @staticmethod
     def _unauthenticated(request: CapturedRequest, window: Window) -> Reply | None:
@@ -459,6 +499,11 @@ class Switchboard:
         """A request this board deferred was refused by the user's own mock too: let it through if
         a test allowed its host, else refuse it with one message that names both."""
         __tracebackhide__ = True  # failures show the user's frames, not the plugin's
+        decision = self._decide_refused(request, their_message)
+        return self._computed_answer(request, decision) if isinstance(decision, _Pending) else decision
+
+    def _decide_refused(self, request: CapturedRequest, their_message: str) -> Decision | _Pending:
+        __tracebackhide__ = True
         with self.lock:
             owner = self.owner_or_none()
             windows = list(owner.chain()) if owner is not None else []

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Iterator
 
 import pytest
 
 pytest_plugins = ["pytester"]
+
+# loaded before any pytester run: a key cached in one run must meet the same classes in the next
+# (the signing extra is optional; its tests skip without it)
+with contextlib.suppress(ImportError):
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519  # noqa: F401
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from conformance.conftest import IN_PROCESS as CLIENTS
 from conformance.conftest import Client
 from loopback import Listener
 
-from pytest_cobo_errors import CoboFaults, UnmatchedRequestError, cobo_faults
+from pytest_cobo_errors import CoboFaults, UnmatchedRequestError
 from pytest_cobo_errors.transports import available
 
 CUSTOM_BASE = "http://127.0.0.1:8000/v2"
@@ -50,7 +50,7 @@ def loopback() -> Iterator[Listener]:
 def _refusal(client: Client, url: str, base_urls: list[str] | None) -> str:
     """The message a fault set with no rules refuses GET *url* with."""
     with (
-        cobo_faults(transports=client.transport, base_urls=base_urls) as cobo_fault,
+        CoboFaults(transports=client.transport, base_urls=base_urls) as cobo_fault,
         cobo_fault.expect_unmatched(),
         pytest.raises(UnmatchedRequestError) as refused,
     ):
@@ -103,7 +103,7 @@ def test_every_suggestion_in_a_refusal_answers_the_request(
     suggestions = _suggestions(_refusal(client, url, refused.base_urls))
     assert [line.split("(")[0] for line in suggestions] == [f"cobo_fault.{name}" for name in refused.suggested]
     for line in suggestions:
-        with cobo_faults(transports=client.transport, base_urls=refused.base_urls) as cobo_fault:
+        with CoboFaults(transports=client.transport, base_urls=refused.base_urls) as cobo_fault:
             _paste(line, cobo_fault)
             answer = client.get(url)
         assert answer.status == 200, f"after {line}, GET {url} was still not answered"
@@ -150,7 +150,7 @@ def test_a_refusal_for_another_host_offers_a_rule_or_letting_it_through(client: 
     ],
 )
 def test_an_allowed_host_is_let_through(client: Client, loopback: Listener, spelling: str, host: str) -> None:
-    with cobo_faults(transports=client.transport) as cobo_fault:
+    with CoboFaults(transports=client.transport) as cobo_fault:
         cobo_fault.allow_host(spelling)
         answer = client.get(f"http://{host}:{loopback.port}/v1/price")
     assert (answer.status, answer.content) == (200, b"escaped")
@@ -173,7 +173,7 @@ def test_a_host_with_a_port_or_url_parts_is_refused_naming_the_host_meant(
 ) -> None:
     """allow_host lets a host through on every port: a port, scheme or path could never match, so it is refused."""
     given = given.format(port=loopback.port)
-    with cobo_faults(transports=client.transport) as cobo_fault:
+    with CoboFaults(transports=client.transport) as cobo_fault:
         with pytest.raises(ValueError, match=r"allow_host takes bare host names .*no scheme, port or path") as refused:
             cobo_fault.allow_host(given)
         assert str(refused.value).endswith(f"got {given!r}: did you mean allow_host({meant!r})?")

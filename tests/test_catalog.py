@@ -57,7 +57,7 @@ def test_families_split_the_codes_18_and_23() -> None:
      (12006, 403), (1010, 429), (1000, 500), (12022, 502), (12007, 400), (1070, 400)],
 )  # fmt: skip
 def test_default_http_status_follows_the_documented_convention(code: int, status: int) -> None:
-    assert error_code(code).http_status == status
+    assert error_code(code).default_status == status
 
 
 def test_ids_are_readable_and_unique() -> None:

@@ -167,7 +167,7 @@ def test_codes_on_one_row_share_their_meaning() -> None:
     assert shared == {c: s for c, s in published.items() if s}
     for code, (other,) in shared.items():
         assert v2_error_code(code).meanings == v2_error_code(other).meanings
-        assert v2_error_code(code).http_status == v2_error_code(other).http_status
+        assert v2_error_code(code).default_status == v2_error_code(other).default_status
 
 
 def test_40001_to_40003_mean_one_thing_for_evm_and_another_for_transaction_categories() -> None:
@@ -251,13 +251,13 @@ def test_30001_records_the_meaning_it_had_in_the_first_version() -> None:
 # -- default HTTP statuses --------------------------------------------------------------------------
 @pytest.mark.parametrize(("code", "status"), [(2024, 401), (2025, 403), (4001, 403), (2006, 400)])
 def test_default_status_is_the_one_the_docs_tie_to_the_code(code: int, status: int) -> None:
-    assert v2_error_code(code).http_status == status
+    assert v2_error_code(code).default_status == status
 
 
 def test_default_statuses_follow_the_meaning_and_the_rest_are_400() -> None:
     groups: dict[int, list[int]] = {}
     for entry in [*V2_ERROR_CODES.values(), *V2_REMOVED_CODES.values()]:
-        groups.setdefault(entry.http_status, []).append(entry.code)
+        groups.setdefault(entry.default_status, []).append(entry.code)
     not_400 = {status: sorted(codes) for status, codes in groups.items() if status != 400}
     assert not_400 == {
         401: [2022, 2023, 2024],
@@ -271,7 +271,7 @@ def test_default_statuses_follow_the_meaning_and_the_rest_are_400() -> None:
 
 
 def test_default_statuses_are_documented_v2_error_statuses() -> None:
-    statuses = {e.http_status for e in [*V2_ERROR_CODES.values(), *V2_REMOVED_CODES.values()]}
+    statuses = {e.default_status for e in [*V2_ERROR_CODES.values(), *V2_REMOVED_CODES.values()]}
     assert statuses <= set(V2_HTTP_STATUSES) - {200}
 
 
@@ -318,11 +318,11 @@ def test_entries_are_immutable() -> None:
 
 
 def test_an_entry_built_by_hand_has_its_description_as_first_meaning() -> None:
-    entry = V2ErrorCode(code=1, description="Made up.", http_status=400, section="Tests")
+    entry = V2ErrorCode(code=1, description="Made up.", default_status=400, section="Tests")
     assert entry.meanings == (("Tests", "Made up."),)
     assert (entry.removed, entry.shares, entry.api) == (False, (), "v2")
     with pytest.raises(ValueError, match="first meaning must be"):
-        V2ErrorCode(code=1, description="Made up.", http_status=400, section="Tests", meanings=(("Other", "x"),))
+        V2ErrorCode(code=1, description="Made up.", default_status=400, section="Tests", meanings=(("Other", "x"),))
 
 
 # -- looking codes up -------------------------------------------------------------------------------

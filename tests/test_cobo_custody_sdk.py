@@ -114,7 +114,7 @@ def test_a_tampered_amount_is_caught_only_by_the_signature(client: Client, cobo_
 
 
 def test_an_html_502_page_makes_the_sdk_raise_json_decode_error(client: Client, cobo_fault: CoboFaults) -> None:
-    cobo_fault.status(502)  # a proxy's page: no Cobo JSON, no signature
+    cobo_fault.gateway(502)  # a proxy's page: no Cobo JSON, no signature
     with pytest.raises(json.JSONDecodeError) as raised:
         client.get_coin_info("ETH")
     assert type(raised.value) is json.JSONDecodeError  # not an ApiResponse, not a requests error

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -10,7 +11,7 @@ import requests
 
 from pytest_cobo_errors import CoboFaults, error, lost, signed, success
 from pytest_cobo_errors.hosts import CapturedRequest
-from pytest_cobo_errors.outcomes import CoboError, Computed, OutcomeLike, Success, as_outcome
+from pytest_cobo_errors.outcomes import ComputedAnswer, ErrorAnswer, OutcomeLike, SuccessAnswer, as_outcome
 
 DEV = "https://api.dev.cobo.com"
 WITHDRAW = "/v1/custody/new_withdraw_request/"
@@ -27,7 +28,7 @@ def test_a_computed_answer_echoes_the_request_id_to_requests(cobo_fault: CoboFau
     assert answer.status_code == 200
     assert answer.json() == {"success": True, "result": {"request_id": "pay-42", "status": "created"}}
     (call,) = rule.calls
-    assert isinstance(call.outcome, Success)  # the resolved outcome is recorded, not the function
+    assert isinstance(call.outcome, SuccessAnswer)  # the resolved outcome is recorded, not the function
     assert call.outcome.result == {"request_id": "pay-42", "status": "created"}
 
 
@@ -54,8 +55,40 @@ def test_a_replayed_request_id_is_answered_12009(cobo_fault: CoboFaults, send: s
     answers = [post(DEV + WITHDRAW, data={"request_id": rid}) for rid in ("r-1", "r-2", "r-1")]
     assert [a.status_code for a in answers] == [200, 200, 400]
     assert answers[2].json()["error_code"] == 12009
-    assert [type(call.outcome) for call in rule.calls] == [Success, Success, CoboError]
+    assert [type(call.outcome) for call in rule.calls] == [SuccessAnswer, SuccessAnswer, ErrorAnswer]
     assert cobo_fault.served_codes() == [12009]
+
+
+@pytest.mark.parametrize("send", ["requests", "httpx"])
+def test_succeed_takes_a_function_of_the_request_for_its_result(cobo_fault: CoboFaults, send: str) -> None:
+    rule = cobo_fault.succeed(lambda request: {"request_id": request.form["request_id"]}, method="POST", path=WITHDRAW)
+    post = requests.post if send == "requests" else httpx.post
+    answer = post(DEV + WITHDRAW, data={"request_id": "pay-7"})
+    assert answer.json() == {"success": True, "result": {"request_id": "pay-7"}}
+    assert isinstance(rule.calls[0].outcome, SuccessAnswer)
+    assert "answer computed by <lambda> at test_computed_answers.py" in str(rule)
+
+
+def test_a_computed_result_takes_the_rules_api_and_status(cobo_fault: CoboFaults) -> None:
+    cobo_fault.succeed(lambda request: {"id": request.json()["request_id"]}, status=201, path=TRANSFER)
+    cobo_fault.fail_then_succeed(1010, result=lambda request: {"retried": request.params["coin"]}, path="/v1/c/")
+    created = httpx.post(DEV + TRANSFER, json={"request_id": "t-1"})
+    assert (created.status_code, created.json()) == (201, {"id": "t-1"})  # WaaS 2.0's bare object
+    assert httpx.get(DEV + "/v1/c/", params={"coin": "BTC"}).status_code == 429
+    assert httpx.get(DEV + "/v1/c/", params={"coin": "BTC"}).json() == {"success": True, "result": {"retried": "BTC"}}
+
+
+def test_a_computed_answer_may_wait_for_another_threads_request(cobo_fault: CoboFaults) -> None:
+    # the function runs with no lock of the plugin's held: a request from another thread is answered meanwhile
+    cobo_fault.succeed({"coin": "BTC", "decimal": 8}, path="/v1/custody/coin_info/")
+
+    def quote_from_coin_info(request: CapturedRequest) -> OutcomeLike:
+        with ThreadPoolExecutor(1) as pool:
+            coin = pool.submit(httpx.get, DEV + "/v1/custody/coin_info/").result(timeout=5)
+        return success({"decimal": coin.json()["result"]["decimal"]})
+
+    cobo_fault.inject(quote_from_coin_info, path=WITHDRAW)
+    assert httpx.get(DEV + WITHDRAW).json() == {"success": True, "result": {"decimal": 8}}
 
 
 def test_a_computed_answer_may_return_a_status_an_outcome_or_a_lost_answer(cobo_fault: CoboFaults) -> None:
@@ -67,11 +100,13 @@ def test_a_computed_answer_may_return_a_status_an_outcome_or_a_lost_answer(cobo_
         with pytest.raises(httpx.ReadTimeout, match="after Cobo answered with success"):
             client.get(DEV + "/v1/custody/coin_info/")
     assert rule.call_count == 3
-    assert isinstance(rule.calls[2].outcome, Success)  # the lost answer happened
+    assert isinstance(rule.calls[2].outcome, SuccessAnswer)  # the lost answer happened
 
 
 def test_a_computed_answer_works_in_a_sequence_and_inside_lost(cobo_fault: CoboFaults) -> None:
-    rule = cobo_fault.sequence([lost(echo_request_id, kind="reset"), echo_request_id], method="POST", path=WITHDRAW)
+    rule = cobo_fault.sequence(
+        [lost(echo_request_id, kind="connection_reset"), echo_request_id], method="POST", path=WITHDRAW
+    )
     with pytest.raises(requests.ConnectionError):
         requests.post(DEV + WITHDRAW, data={"request_id": "r-9"}, timeout=5)
     retried = requests.post(DEV + WITHDRAW, data={"request_id": "r-9"}, timeout=5)
@@ -127,6 +162,7 @@ def test_the_exception_fails_the_test_at_teardown_naming_the_function(pytester: 
     )
     result = pytester.runpytest("-p", "no:randomly", "--cobo-transports=requests")
     result.assert_outcomes(passed=1, failed=1, errors=1)  # a test that failed is not verified again
+    result.stdout.no_fnmatch_line("*was never called*")  # the rule took the request; its function raised
     result.stdout.fnmatch_lines(
         [
             "*def answer_once(request):",
@@ -167,17 +203,17 @@ def test_a_computed_network_fault_the_server_cannot_produce_is_refused_then(cobo
 
 
 def test_a_lost_answer_on_the_server_is_recorded_while_the_body_is_cut(cobo_server: CoboFaults) -> None:
-    rule = cobo_server.inject(lost(echo_request_id, kind="dropped"), method="POST", path=WITHDRAW)
+    rule = cobo_server.inject(lost(echo_request_id, kind="truncated_response"), method="POST", path=WITHDRAW)
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
         requests.post(cobo_server.url + WITHDRAW, data={"request_id": "r-3"}, timeout=5)  # type: ignore[attr-defined]
     (call,) = rule.calls
-    assert isinstance(call.outcome, Success)
+    assert isinstance(call.outcome, SuccessAnswer)
     assert json.loads(call.reply.body)["result"]["request_id"] == "r-3"  # type: ignore[union-attr]
 
 
 def test_as_outcome_wraps_a_function_and_refuses_what_cannot_be_one() -> None:
     computed = as_outcome(echo_request_id)
-    assert isinstance(computed, Computed)
+    assert isinstance(computed, ComputedAnswer)
     assert (computed.code, computed.status, computed.label) == (None, None, "answer computed by echo_request_id")
     assert as_outcome(computed) is computed
     with pytest.raises(TypeError, match="must take one argument, the captured request"):

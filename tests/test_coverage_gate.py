@@ -16,7 +16,7 @@ HYPOTHESIS_SUITE = """
 import json, os
 import httpx
 from hypothesis import given, settings, strategies as st
-from pytest_cobo_errors import cobo_error_cases, cobo_faults
+from pytest_cobo_errors import cobo_error_cases, CoboFaults
 from pytest_cobo_errors.catalog import ERROR_CODES
 
 @settings(max_examples=8, database=None, derandomize=False)  # CI=true would derandomize: the seed must count
@@ -24,7 +24,7 @@ from pytest_cobo_errors.catalog import ERROR_CODES
 def test_drawn(code):
     with open("drawn.txt", "a") as log:
         log.write(f"{code}\\n")
-    with cobo_faults(transports="httpx") as faults:
+    with CoboFaults(transports="httpx") as faults:
         faults.inject(code)
         assert httpx.get("https://api.cobo.com/v1/custody/coin_info/").json()["error_code"] == code
 
@@ -33,7 +33,7 @@ def test_cases(cobo_error):
     assert cobo_error.code
 
 def test_plain(cobo_fault):
-    cobo_fault.status(503)
+    cobo_fault.gateway(503)
     httpx.get("https://api.cobo.com/v1/custody/coin_info/")
 """
 
@@ -68,17 +68,17 @@ def test_a_plain_test_that_serves_the_same_codes_counts_them(pytester: pytest.Py
         """
         import httpx
         from hypothesis import given, settings, strategies as st
-        from pytest_cobo_errors import cobo_faults
+        from pytest_cobo_errors import CoboFaults
 
         @settings(max_examples=3, database=None)
         @given(st.just(1010))
         def test_drawn(code):
-            with cobo_faults(transports="httpx") as faults:
+            with CoboFaults(transports="httpx") as faults:
                 faults.inject(code)
                 httpx.get("https://api.cobo.com/v1/x")
 
         def test_plain():
-            with cobo_faults(transports="httpx") as faults:
+            with CoboFaults(transports="httpx") as faults:
                 faults.inject(1010)
                 httpx.get("https://api.cobo.com/v1/x")
         """
@@ -194,7 +194,7 @@ def test_many(cobo_fault, n):
 
 @pytest.mark.cobo_transports("httpx")
 def test_gateway(cobo_fault):
-    cobo_fault.status(502)
+    cobo_fault.gateway(502)
     httpx.get("https://api.cobo.com/v1/x")
 """
 

@@ -15,7 +15,7 @@ def test_cases(cobo_error):
     assert cobo_error.code
 
 def test_injected(cobo_fault):
-    cobo_fault.status(503, path="/down")
+    cobo_fault.gateway(503, path="/down")
     cobo_fault.inject(1010)
     httpx.get("https://api.cobo.com/v1/custody/coin_info/")
     httpx.get("https://api.cobo.com/down")
@@ -117,14 +117,14 @@ def test_workers_report_to_the_controller_under_xdist(pytester: pytest.Pytester)
 
 
 def test_cobo_faults_blocks_count_too(pytester: pytest.Pytester) -> None:
-    # the Hypothesis pattern uses cobo_faults() per example, with no fixture in reach
+    # the Hypothesis pattern uses CoboFaults() per example, with no fixture in reach
     pytester.makepyfile(
         """
         import httpx
-        from pytest_cobo_errors import cobo_faults
+        from pytest_cobo_errors import CoboFaults
 
         def test_block():
-            with cobo_faults(transports="httpx") as faults:
+            with CoboFaults(transports="httpx") as faults:
                 faults.inject(12016)
                 httpx.get("https://api.cobo.com/v1/x")
         """

@@ -17,20 +17,19 @@ import httpx
 import pytest
 
 from pytest_cobo_errors import (
+    CoboFaults,
     assert_cobo_error,
     build_envelope,
-    cobo_faults,
-    dropped_connection,
     error,
     error_code,
     gateway,
     respond,
     signed,
     success,
+    truncated_response,
 )
-from pytest_cobo_errors.faults import CoboFaults
 from pytest_cobo_errors.rules import Call, FaultRule, SequenceExhaustedError
-from pytest_cobo_errors.transports.contract import CapturedRequest
+from pytest_cobo_errors.transports.contract import NETWORK_FAULT_KINDS, CapturedRequest
 
 URL = "https://api.dev.cobo.com/v1/custody/org_info/"
 EMOJI = "余额不足 💸 \U0001f9fe"  # CJK and non-BMP code points: UTF-8 carries them, as JSON does
@@ -43,7 +42,7 @@ def _faults() -> CoboFaults:
 
 # -- the edge values next to the wrong ones are served intact ----------------------------------
 def test_non_ascii_text_everywhere_in_a_body_reaches_an_httpx_client() -> None:
-    with cobo_faults(transports="httpx") as faults:
+    with CoboFaults(transports="httpx") as faults:
         faults.inject(
             12007,
             message=EMOJI,
@@ -100,7 +99,7 @@ def test_failing_a_huge_number_of_times_is_declared_at_once_and_served_in_order(
     assert rule.capacity == 2**64 + 1
     assert [o.code for o in rule.outcomes] == [1010, None]
     assert rule.counts == (2**64, 1)
-    with cobo_faults(transports="httpx") as active:
+    with CoboFaults(transports="httpx") as active:
         active.book.add(rule)
         with httpx.Client() as client:
             statuses = [client.get(URL).status_code for _ in range(3)]
@@ -108,7 +107,7 @@ def test_failing_a_huge_number_of_times_is_declared_at_once_and_served_in_order(
 
 
 def test_fail_then_succeed_gives_success_once_after_the_counted_failures() -> None:
-    with cobo_faults(transports="httpx") as faults:
+    with CoboFaults(transports="httpx") as faults:
         rule = faults.fail_then_succeed(1010, times=3, result={"ok": True})
         with httpx.Client() as client:
             answers = [client.get(URL) for _ in range(4)]
@@ -173,7 +172,7 @@ def test_a_rule_description_counts_repetitions_and_elides_long_sequences() -> No
 
 
 def test_a_failure_lists_a_bounded_number_of_calls() -> None:
-    with cobo_faults(transports="httpx") as faults:
+    with CoboFaults(transports="httpx") as faults:
         rule = faults.inject(1010)
         with httpx.Client() as client:
             for _ in range(50):
@@ -191,7 +190,7 @@ OUTCOMES = {
     "success": lambda: success({"rows": [{"id": i} for i in range(10**5)]}, headers={"X-Page": "p" * 10**4}),
     "respond": lambda: respond(200, b"b" * 10**7, headers={"Content-Type": "application/json"}),
     "gateway": lambda: gateway(503, body="<p>" * 10**6),
-    "dropped_connection": lambda: dropped_connection(1000),
+    "truncated_response": lambda: truncated_response(1000),
     "signed": lambda: signed(success({"note": "n" * 10**6})),
 }
 
@@ -215,3 +214,12 @@ def test_a_message_about_a_huge_number_is_short() -> None:
     with pytest.raises(ValueError, match="not a documented") as raised:
         error_code(10**5000)
     assert len(str(raised.value)) < 200
+
+
+@pytest.mark.parametrize("kind", NETWORK_FAULT_KINDS)
+def test_each_network_kind_is_the_name_of_the_outcome_that_builds_it(kind: str) -> None:
+    import pytest_cobo_errors
+
+    (outcome,) = _faults().network(kind).outcomes
+    built = getattr(pytest_cobo_errors, kind)()
+    assert (type(outcome), outcome.label) == (type(built), built.label)

@@ -22,7 +22,7 @@ import requests
 import urllib3
 from loopback import Listener
 
-from pytest_cobo_errors import CoboFaultError, cobo_faults
+from pytest_cobo_errors import CoboFaultError, CoboFaults
 from pytest_cobo_errors.rules import BlockedRequestError, StrayRequestError
 from pytest_cobo_errors.switchboard import SWITCHBOARD
 
@@ -81,7 +81,7 @@ def test_no_library_looks_up_or_reaches_a_cobo_host(
 ) -> None:
     if sender is _aiohttp and importlib.util.find_spec("aiohttp") is None:
         pytest.skip("aiohttp is not installed")
-    window = cobo_faults(transports=selection) if selection else contextlib.nullcontext()
+    window = CoboFaults(transports=selection) if selection else contextlib.nullcontext()
     with window as faults:
         with pytest.raises(Exception) as refused:  # noqa: PT011  # each library raises its own
             sender(URL)
@@ -108,7 +108,7 @@ def test_the_watch_sees_what_the_guard_lets_through(socket_watch: Any) -> None:
 
 @pytest.mark.parametrize("spelling", ["api.dev.cobo.com", "API.Dev.Cobo.com.", b"api.dev.cobo.com"])
 def test_a_raw_connect_by_name_is_stopped_before_its_lookup(socket_watch: Any, spelling: str | bytes) -> None:
-    with cobo_faults(transports="httpx") as faults, socket.socket() as raw:
+    with CoboFaults(transports="httpx") as faults, socket.socket() as raw:
         with pytest.raises(
             BlockedRequestError, match=r"stopped a connection to api\.dev\.cobo\.com:443 \(via socket\)"
         ):
@@ -118,7 +118,7 @@ def test_a_raw_connect_by_name_is_stopped_before_its_lookup(socket_watch: Any, s
 
 
 def test_the_message_names_the_library_and_what_to_do(socket_watch: Any) -> None:
-    with cobo_faults(transports="httpx") as faults:
+    with CoboFaults(transports="httpx") as faults:
         with pytest.raises(BlockedRequestError) as urllib3_refused:
             urllib3.PoolManager(retries=False).request("GET", URL + "?page=2", headers={"Biz-Api-Key": "0" * 66})
         with pytest.raises(BlockedRequestError) as requests_refused:
@@ -139,7 +139,7 @@ def test_the_message_names_the_library_and_what_to_do(socket_watch: Any) -> None
 
 def test_a_base_url_host_is_guarded_while_its_set_is_active_and_loopback_never(socket_watch: Any) -> None:
     socket_watch.hosts |= {"cobo-stand-in.example", "localhost"}
-    with cobo_faults(base_urls=["https://cobo-stand-in.example", "http://localhost:9"]) as faults:
+    with CoboFaults(base_urls=["https://cobo-stand-in.example", "http://localhost:9"]) as faults:
         with pytest.raises(BlockedRequestError):
             socket.getaddrinfo("cobo-stand-in.example", 443)
         with pytest.raises(OSError, match="got past the guard"):
@@ -206,7 +206,7 @@ def test_through_a_proxy_the_cobo_host_is_never_named_to_it(
         pytest.skip("aiohttp is not installed")
     proxy = Listener()  # stands in for an HTTP proxy: it must be sent nothing that names Cobo
     try:
-        with cobo_faults(transports=transports) as faults:
+        with CoboFaults(transports=transports) as faults:
             # asyncio swallows an error raised while writing and closes the connection, so an
             # asyncio client reports a read error; the refusal is recorded all the same
             with pytest.raises(Exception):  # noqa: B017, PT011
@@ -232,7 +232,7 @@ SPELLINGS = {
 
 @pytest.mark.parametrize("host", SPELLINGS.values(), ids=SPELLINGS.keys())
 def test_every_spelling_the_resolver_accepts_is_guarded(socket_watch: Any, host: str) -> None:
-    with cobo_faults(transports="httpx") as faults:
+    with CoboFaults(transports="httpx") as faults:
         with pytest.raises(BlockedRequestError, match=r"api\.cobo\.com"):
             socket.getaddrinfo(host, 443)
         with socket.socket() as raw, pytest.raises(BlockedRequestError):
@@ -249,7 +249,7 @@ def test_every_spelling_the_resolver_accepts_is_guarded(socket_watch: Any, host:
 
 def test_an_ip_base_url_is_guarded_in_every_form_the_resolver_accepts(socket_watch: Any) -> None:
     socket_watch.hosts |= {"2001:db8::1", "10.0.0.5"}
-    with cobo_faults(base_urls=["https://[2001:db8::1]", "https://10.0.0.5"]) as faults:
+    with CoboFaults(base_urls=["https://[2001:db8::1]", "https://10.0.0.5"]) as faults:
         for host in ("2001:DB8:0:0::1", "2001:0db8::0001", "10.0.5", "0x0a000005"):
             with pytest.raises(BlockedRequestError, match=r"stopped a connection to"):
                 socket.getaddrinfo(host, 443)

@@ -111,14 +111,14 @@ def test_a_module_scoped_block_shares_faults_under_each_tests_own(pytester: pyte
         """
         import httpx
         import pytest
-        from pytest_cobo_errors import cobo_faults
+        from pytest_cobo_errors import CoboFaults
 
         ORG = "https://api.dev.cobo.com/v1/custody/org_info/"
         COIN = "https://api.dev.cobo.com/v1/custody/coin_info/"
 
         @pytest.fixture(scope="module", autouse=True)
         def shared():
-            with cobo_faults() as faults:
+            with CoboFaults() as faults:
                 faults.succeed({"org": "acme"}, path="/v1/custody/org_info/")
                 yield faults
 
@@ -194,8 +194,8 @@ def test_a_rule_a_chosen_transport_cannot_honour_is_refused_when_declared() -> N
         faults.network("connect_error")
         with pytest.raises(UnsupportedFaultError, match="the limited transport cannot produce a 'read_timeout'"):
             faults.network("read_timeout")
-        with pytest.raises(UnsupportedFaultError, match="cannot produce a 'dropped'"):
-            faults.network("dropped")
+        with pytest.raises(UnsupportedFaultError, match="cannot produce a 'truncated_response'"):
+            faults.network("truncated_response")
         assert len(faults.book.rules) == 1
     finally:
         del TRANSPORTS["limited"]
@@ -220,7 +220,7 @@ def test_cobo_fault_in_a_module_scoped_fixture_points_to_the_shared_block(pytest
         [
             "ScopeMismatch: You tried to access the function scoped fixture cobo_fault*",
             "*- cobo-errors -*",
-            "cobo_fault is function-scoped. To share faults across a module or class, open a cobo_faults() block*",
+            "cobo_fault is function-scoped. To share faults across a module or class, open a CoboFaults() block*",
         ]
     )
 
@@ -315,13 +315,13 @@ def test_anyio_tests_on_a_session_runner_belong_to_each_tests_window(pytester: p
     pytester.makepyfile(
         test_1_module="""
         import pytest
-        from pytest_cobo_errors import cobo_faults
+        from pytest_cobo_errors import CoboFaults
 
         pytestmark = pytest.mark.anyio
 
         @pytest.fixture(scope="module", autouse=True)
         def shared():
-            with cobo_faults() as faults:
+            with CoboFaults() as faults:
                 faults.succeed({"org": "acme"}, path="/v1/custody/org_info/", optional=True)
                 yield faults
 

@@ -38,7 +38,7 @@ def _json_request(body: object) -> CapturedRequest:
 # -- every declaring method takes the matchers, as one set of keyword arguments ------------------
 DECLARE: dict[str, Callable[[CoboFaults, RuleOptions], FaultRule]] = {
     "inject": lambda f, o: f.inject(12009, **o),
-    "status": lambda f, o: f.status(503, **o),
+    "gateway": lambda f, o: f.gateway(503, **o),
     "network": lambda f, o: f.network("read_timeout", **o),
     "sequence": lambda f, o: f.sequence([1010, 12009], **o),
     "fail_then_succeed": lambda f, o: f.fail_then_succeed(1010, **o),

@@ -117,7 +117,7 @@ def test_an_unanswered_request_lists_every_rule_and_why(pytester: pytest.Pyteste
 
         def test_wrong_path(cobo_fault):
             cobo_fault.inject(12009, method="POST", path="/v1/custody/new_withdraw_request/")
-            cobo_fault.status(503, path="/v1/custody/coin_info/")
+            cobo_fault.gateway(503, path="/v1/custody/coin_info/")
             httpx.post("https://api.dev.cobo.com/v1/custody/new_withdraw_request")
         """
     )
@@ -129,7 +129,7 @@ def test_an_unanswered_request_lists_every_rule_and_why(pytester: pytest.Pyteste
             "*The declared rules, and why each did not answer:",
             "*1. cobo_fault.inject: error 12009*",
             "*-> path '/v1/custody/new_withdraw_request' does not match '/v1/custody/new_withdraw_request/'",
-            "*2. cobo_fault.status: HTTP 503 gateway page*",
+            "*2. cobo_fault.gateway: HTTP 503 gateway page*",
             "*-> path '/v1/custody/new_withdraw_request' does not match '/v1/custody/coin_info/'",
         ]
     )
@@ -238,14 +238,14 @@ def test_the_transports_marker_rejects_unknown_names_clearly(pytester: pytest.Py
 def test_cobo_faults_context_manager_works_outside_fixtures() -> None:
     import httpx
 
-    from pytest_cobo_errors import cobo_faults
+    from pytest_cobo_errors import CoboFaults
 
-    with cobo_faults(transports="httpx") as faults:
+    with CoboFaults(transports="httpx") as faults:
         faults.inject(12008)
         assert httpx.get("https://api.cobo.com/v1/custody/coin_info/").json()["error_code"] == 12008
-    with pytest.raises(AssertionError, match="was never called"), cobo_faults(transports="httpx") as faults:
+    with pytest.raises(AssertionError, match="was never called"), CoboFaults(transports="httpx") as faults:
         faults.inject(12008)
-    with pytest.raises(ZeroDivisionError), cobo_faults(transports="httpx") as faults:  # noqa: PT012
+    with pytest.raises(ZeroDivisionError), CoboFaults(transports="httpx") as faults:  # noqa: PT012
         faults.inject(12008)  # unused, but the block's own error wins
         1 / 0  # noqa: B018
 
@@ -258,3 +258,15 @@ def test_every_public_name_is_importable_from_the_package() -> None:
         assert getattr(pytest_cobo_errors, name) is not None
     with pytest.raises(AttributeError, match="has no attribute 'nope'"):
         pytest_cobo_errors.nope  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("cobo_faults", "CoboFaults"), ("dropped_connection", "truncated_response"), ("CoboError", "ErrorAnswer")],
+)
+def test_a_name_renamed_before_the_first_release_says_what_replaced_it(old: str, new: str) -> None:
+    import pytest_cobo_errors
+
+    with pytest.raises(ImportError, match=rf"^{old} was renamed before the first release: use {new}\b"):
+        exec(f"from pytest_cobo_errors import {old}", {})
+    assert new in pytest_cobo_errors.__all__

@@ -56,3 +56,16 @@ def test_a_readme_example_passes(pytester: pytest.Pytester, code: str) -> None:
     outcomes = result.parseoutcomes()
     assert outcomes.get("passed", 0) >= 1
     assert not {"failed", "errors", "error", "skipped"} & set(outcomes), result.stdout.str()
+
+
+def test_the_readmes_scenario_file_declares_what_it_says() -> None:
+    pytest.importorskip("pytest_httpserver")
+    from pytest_cobo_errors import CoboServer
+    from pytest_cobo_errors.scenario import load_scenario, parse_scenario
+    from pytest_cobo_errors.transports.loopback import LoopbackServer
+
+    (toml,) = re.findall(r"```toml\n(# faults\.toml.*?)```", README.read_text(encoding="utf-8"), re.S)
+    rules = load_scenario(CoboServer(server=LoopbackServer()), parse_scenario(toml, "toml"))
+    assert [rule.kind for rule in rules] == ["inject", "sequence", "inject"]
+    assert rules[0].form == (("request_id", "w-1"),)
+    assert rules[2].delay == 1.5

@@ -296,7 +296,10 @@ BAD_CALLS = [
         r"^a negative int of about 5001 digits is not a documented",
     ),
     Bad(
-        "http_status", lambda: api.http_status(HUGE), ValueError, rf"^{HUGE_SAYS} is not a documented Cobo HTTP status"
+        "http_status",
+        lambda: api.http_status(HUGE),
+        ValueError,
+        rf"^{HUGE_SAYS} is not a documented Cobo HTTP status",
     ),
     Bad(
         "error_code",
@@ -408,21 +411,36 @@ BAD_CALLS = [
         "respond",
         lambda: api.respond(200, b"{}", headers={"Content-Length": "3"}),
         ValueError,
-        r"Content-Length '3' contradicts the 2-byte body; valid: '2' or none .*dropped_connection\(after=...\)",
+        r"Content-Length '3' contradicts the 2-byte body; valid: '2' or none .*truncated_response\(after=...\)",
     ),
     Bad(
         "respond", lambda: api.respond(200, headers={"X\n": "1"}), ValueError, r"^headers: 'X\\n' is not a header name"
     ),
-    Bad("dropped_connection", lambda: api.dropped_connection(after=-1), ValueError, r"after must be from 0 to \d+"),
-    Bad("dropped_connection", lambda: api.dropped_connection(after="10"), TypeError, r"after"),
-    Bad("dropped_connection", lambda: api.dropped_connection(99999), ValueError, r"nearest documented"),
-    Bad("dropped_connection", lambda: api.dropped_connection(after=HUGE), ValueError, rf"bytes, got {HUGE_SAYS}$"),
+    Bad("truncated_response", lambda: api.truncated_response(after=-1), ValueError, r"after must be from 0 to \d+"),
+    Bad("truncated_response", lambda: api.truncated_response(after="10"), TypeError, r"after"),
+    Bad("truncated_response", lambda: api.truncated_response(99999), ValueError, r"nearest documented"),
+    Bad("truncated_response", lambda: api.truncated_response(after=HUGE), ValueError, rf"bytes, got {HUGE_SAYS}$"),
     Bad("lost", lambda: api.lost(12007, kind="connect_timeout"), ValueError, r"kind must be one of read_timeout, "),  # type: ignore[arg-type]
     Bad("lost", lambda: api.lost(api.read_timeout()), TypeError, r"is a network fault already: no answer to lose"),
-    Bad("lost", lambda: api.lost(api.dropped_connection()), TypeError, r"is cut short already"),
-    Bad("lost", lambda: api.lost(12007, after=3), TypeError, r"after= sets where kind='dropped' cuts the body only"),
-    Bad("lost", lambda: api.lost(12007, kind="dropped", after=-1), ValueError, r"after must be a non-negative int"),
-    Bad("lost", lambda: api.lost(api.success(), kind="dropped", after=HUGE), ValueError, rf"bytes, got {HUGE_SAYS}$"),
+    Bad("lost", lambda: api.lost(api.truncated_response()), TypeError, r"is cut short already"),
+    Bad(
+        "lost",
+        lambda: api.lost(12007, after=3),
+        TypeError,
+        r"after= sets where kind='truncated_response' cuts the body only",
+    ),
+    Bad(
+        "lost",
+        lambda: api.lost(12007, kind="truncated_response", after=-1),
+        ValueError,
+        r"after must be a non-negative int",
+    ),
+    Bad(
+        "lost",
+        lambda: api.lost(api.success(), kind="truncated_response", after=HUGE),
+        ValueError,
+        rf"bytes, got {HUGE_SAYS}$",
+    ),
     Bad("lost", lambda: api.lost("12007"), TypeError, r"cannot answer with '12007'"),
     Bad("lost", lambda: api.lost(lambda: 1), TypeError, r"must take one argument, the captured request"),
     # signed responses
@@ -481,7 +499,7 @@ BAD_CALLS = [
         TypeError,
         r"exception class",
     ),
-    # CoboFaults and cobo_faults
+    # CoboFaults and CoboFaults
     Bad("CoboFaults", lambda: CoboFaults(transports="nope"), ValueError, CHOICES),
     Bad("CoboFaults", lambda: CoboFaults(transports=5), TypeError, r"names from httpx"),
     Bad("CoboFaults", lambda: CoboFaults(transports=""), ValueError, CHOICES),
@@ -494,7 +512,7 @@ BAD_CALLS = [
         r"https://api\.example\.com",
     ),
     Bad("CoboFaults", lambda: CoboFaults(base_urls=[]), ValueError, r"at least one base URL"),
-    Bad("cobo_faults", lambda: api.cobo_faults(transports="nope").__enter__(), ValueError, CHOICES),
+    Bad("CoboFaults", lambda: api.CoboFaults(transports="nope").__enter__(), ValueError, CHOICES),
     Bad("CoboFaults.inject", lambda: _faults().inject("12007"), TypeError, r"give an error code \(12007\)"),
     Bad("CoboFaults.inject", lambda: _faults().inject(99999), ValueError, r"nearest documented"),
     Bad("CoboFaults.inject", lambda: _faults().inject(12007, method="FETCH"), ValueError, r"DELETE, GET, HEAD"),
@@ -563,16 +581,26 @@ BAD_CALLS = [
     Bad(
         "CoboFaults.inject", lambda: _faults().inject("x" * 10**6), TypeError, r"^cannot answer with 'x{20,}\.\.\.x+': "
     ),
-    Bad("CoboFaults.status", lambda: _faults().status(999), ValueError, r"from 100 to 599"),
-    Bad("CoboFaults.status", lambda: _faults().status(503, body=5), TypeError, r"'html', 'empty', str or bytes"),
+    Bad("CoboFaults.gateway", lambda: _faults().gateway(999), ValueError, r"from 100 to 599"),
+    Bad("CoboFaults.gateway", lambda: _faults().gateway(503, body=5), TypeError, r"'html', 'empty', str or bytes"),
     Bad(
-        "CoboFaults.status", lambda: _faults().status(503, body=SURROGATE), ValueError, r"^body holds a lone surrogate"
+        "CoboFaults.gateway",
+        lambda: _faults().gateway(503, body=SURROGATE),
+        ValueError,
+        r"^body holds a lone surrogate",
     ),
-    Bad("CoboFaults.status", lambda: _faults().status(503, headers={"Retry-After": "1\r\n"}), ValueError, r"injection"),
+    Bad(
+        "CoboFaults.gateway", lambda: _faults().gateway(503, headers={"Retry-After": "1\r\n"}), ValueError, r"injection"
+    ),
     Bad(
         "CoboFaults.network", lambda: _faults().network("timeout"), ValueError, r"valid: connect_timeout, read_timeout"
     ),
-    Bad("CoboFaults.network", lambda: _faults().network(["dropped"]), (TypeError, ValueError), r"connect_timeout"),
+    Bad(
+        "CoboFaults.network",
+        lambda: _faults().network(["truncated_response"]),
+        (TypeError, ValueError),
+        r"connect_timeout",
+    ),
     Bad(
         "CoboFaults.network",
         lambda: _faults().network("x" * 10**6),
@@ -674,7 +702,7 @@ NOTHING_TO_GET_WRONG = {
 
 def _public_callables() -> set[str]:
     names = {
-        name for name in api.__all__ if inspect.isfunction(getattr(api, name)) or getattr(api, name) is api.cobo_faults
+        name for name in api.__all__ if inspect.isfunction(getattr(api, name)) or getattr(api, name) is api.CoboFaults
     }
     names |= {
         f"CoboFaults.{name}"
@@ -709,6 +737,6 @@ def test_valid_calls_next_to_the_wrong_ones_are_accepted() -> None:
     assert _accepts(lambda: api.gateway(503, body="empty", headers={"Retry-After": "1"}))
     assert _accepts(lambda: api.parse_filter(["12xxx", "!12009"]))
     assert _accepts(lambda: faults.inject(12007, method="post", path="/v1/custody/*", base_url="http://127.0.0.1:8000"))
-    assert _accepts(lambda: faults.network("dropped"))
+    assert _accepts(lambda: faults.network("truncated_response"))
     assert _accepts(lambda: faults.allow_host("127.0.0.1"))
     assert _accepts(lambda: api.cobo_error_cases(family="12", statuses=[429, 503], expect={"*": ValueError}))

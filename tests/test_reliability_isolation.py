@@ -1,7 +1,7 @@
 """Isolation: rules and call records never survive into the next test, whatever way a test ends.
 
 A suite is generated from scenarios that each end differently (passing, failing, an error in
-setup or teardown, an exception inside `cobo_faults()` or `example()`, a spent sequence), and
+setup or teardown, an exception inside `CoboFaults()` or `example()`, a spent sequence), and
 run in several orders, shuffled with fixed seeds. Every scenario first proves it starts clean:
 no rules, no calls, and a request every earlier rule would have answered is answered by none.
 Tests that do not use the plugin prove interception is off, by reaching a loopback server.
@@ -18,7 +18,7 @@ import httpx
 import hypothesis  # noqa: F401  # imported once here, not again by every pytester run's Hypothesis plugin
 import pytest
 
-from pytest_cobo_errors import UnmatchedRequestError, cobo_faults
+from pytest_cobo_errors import CoboFaults, UnmatchedRequestError
 from pytest_cobo_errors import faults as faults_module
 from pytest_cobo_errors import switchboard as switchboard_module
 
@@ -30,7 +30,7 @@ import threading
 import httpx
 import pytest
 
-from pytest_cobo_errors import SequenceExhaustedError, UnmatchedRequestError, cobo_faults
+from pytest_cobo_errors import SequenceExhaustedError, UnmatchedRequestError, CoboFaults
 
 SHARED = "https://api.dev.cobo.com/v1/custody/coin_info/"  # every rule below answers it: a leftover would
 CLIENT = httpx.Client(trust_env=False)  # one client: building one per request costs more than the test
@@ -166,7 +166,7 @@ def test_sequence_spent_{i}(cobo_fault):
         """
 def test_context_manager_raises_{i}(loopback):
     with pytest.raises(ZeroDivisionError):
-        with cobo_faults() as faults:
+        with CoboFaults() as faults:
             faults.inject(1000)
             CLIENT.get(SHARED)
             1 / 0
@@ -178,7 +178,7 @@ def test_context_manager_raises_{i}(loopback):
         """
 def test_context_manager_unused_{i}(loopback):
     try:
-        with cobo_faults() as faults:
+        with CoboFaults() as faults:
             faults.inject(12007)
     finally:
         assert_not_intercepted(loopback)
@@ -280,10 +280,10 @@ _CLIENT = httpx.Client(trust_env=False)
 
 
 def test_consecutive_blocks_share_nothing(loopback: str) -> None:
-    with cobo_faults(transports="httpx") as first:
+    with CoboFaults(transports="httpx") as first:
         first.inject(12007)
         assert _CLIENT.get(SHARED).status_code == 400
-    with cobo_faults(transports="httpx") as second:
+    with CoboFaults(transports="httpx") as second:
         assert second.book.rules == []
         assert second.calls == []
         with pytest.raises(UnmatchedRequestError, match="No fault is declared"):
@@ -370,19 +370,19 @@ def test_a_patch_of_httpcore_made_between_sets_is_called_through_and_then_restor
     import httpcore
 
     real = httpcore.ConnectionPool.handle_request
-    with cobo_faults(transports="httpx") as earlier:
+    with CoboFaults(transports="httpx") as earlier:
         earlier.inject(1000, optional=True)
 
     def theirs(self: object, request: object) -> object:
         raise httpcore.ConnectError("their pool")
 
     monkeypatch.setattr(httpcore.ConnectionPool, "handle_request", theirs)
-    with cobo_faults(transports="httpx") as faults:
+    with CoboFaults(transports="httpx") as faults:
         faults.allow_host("127.0.0.1")
         with pytest.raises(httpx.ConnectError, match="their pool"):
             httpx.get("http://127.0.0.1:9/")
     assert httpcore.ConnectionPool.handle_request is theirs
     monkeypatch.undo()
-    with cobo_faults(transports="httpx") as later:
+    with CoboFaults(transports="httpx") as later:
         later.inject(1000, optional=True)
     assert httpcore.ConnectionPool.handle_request is real

@@ -17,7 +17,7 @@ import httpx
 import pytest
 import requests
 
-from pytest_cobo_errors import cobo_faults
+from pytest_cobo_errors import CoboFaults
 
 URL = "https://api.dev.cobo.com/v1/custody/org_info/"
 
@@ -31,7 +31,7 @@ def clients() -> Iterator[tuple[httpx.Client, requests.Session]]:
 def _start_use_stop(clients: tuple[httpx.Client, requests.Session], starts: int, *, send_every: int = 1) -> None:
     client, session = clients
     for i in range(starts):
-        with cobo_faults(transports=["httpx", "requests"]) as faults:
+        with CoboFaults(transports=["httpx", "requests"]) as faults:
             faults.inject(12007, path="/v1/custody/org_info/", optional=True)
             if i % send_every == 0:  # each library in turn; both transports start and stop every time
                 response = client.get(URL) if i // send_every % 2 else session.get(URL)

@@ -24,11 +24,10 @@ from loopback import Listener
 from pytest_cobo_errors import (
     COBO_BASE_URLS,
     CoboFaultError,
+    CoboFaults,
     SequenceExhaustedError,
     UnmatchedRequestError,
-    cobo_faults,
 )
-from pytest_cobo_errors.faults import CoboFaults
 from pytest_cobo_errors.transports import available
 
 COBO_HOSTS = tuple(url.split("://", 1)[1] for url in COBO_BASE_URLS)
@@ -242,7 +241,7 @@ def test_allow_host_spelling_tricks_never_let_cobo_traffic_out(
 # -- a loopback stand-in configured as the Cobo base URL -----------------------------------
 def test_a_declared_base_url_is_protected_even_when_its_host_is_allowed(network: Network) -> None:
     stand_in = f"http://127.0.0.1:{network.cobo.port}"
-    with cobo_faults(base_urls=[stand_in], transports="httpx") as faults:
+    with CoboFaults(base_urls=[stand_in], transports="httpx") as faults:
         faults.allow_host("127.0.0.1")
         faults.succeed(path="/v1/custody/coin_info/")
         assert _httpx_sync(stand_in + "/v1/custody/coin_info/").json() == {"success": True, "result": {}}  # type: ignore[attr-defined]

@@ -50,12 +50,12 @@ delay = 2.5
 
 [[rules]]
 path = "/v1/custody/*"
-status = 503
+gateway = 503
 body = "empty"
 optional = true
 
 [[rules]]
-network = "reset"
+network = "connection_reset"
 expect_calls = 2
 
 [[rules]]
@@ -107,8 +107,8 @@ def test_a_json_scenario_reads_as_its_toml_twin(faults: CoboServer) -> None:
         {
             "rules": [
                 {"method": "POST", "path": WITHDRAW, "error": 12009, "times": 1, "delay": 2.5},
-                {"path": "/v1/custody/*", "status": 503, "body": "empty", "optional": True},
-                {"network": "reset", "expect_calls": 2},
+                {"path": "/v1/custody/*", "gateway": 503, "body": "empty", "optional": True},
+                {"network": "connection_reset", "expect_calls": 2},
                 {"succeed": {"coin": "BTC"}, "trickle": 0.1},
                 {
                     "path_regex": r"/v1/custody/coin_\w+/",
@@ -140,7 +140,7 @@ def test_an_errors_body_and_status_are_overridden_as_inject_overrides_them(fault
     scenario = """
     [[rules]]
     error = 12009
-    http_status = 200
+    status = 200
     message = "dup"
     headers = {X-Trace = "t1"}
     fields = {error_code = "12009"}
@@ -177,8 +177,8 @@ def test_a_rules_signature_forges_what_signed_forges(faults: CoboServer) -> None
     assert underscored.outcomes == (signed(success({}), spelling="underscore"),)
 
 
-ERROR_KEYS = "error, http_status, message, headers, fields, omit, signature, spelling, method, path, path_regex, times, delay, trickle, optional, expect_calls"
-ANSWER_KEYS = "error, status, network, succeed, sequence, fail_then_succeed"
+ERROR_KEYS = "error, status, message, headers, fields, omit, signature, spelling, method, path, path_regex, times, delay, trickle, optional, expect_calls, params, form, json, request_headers"
+ANSWER_KEYS = "error, gateway, network, succeed, sequence, fail_then_succeed"
 BAD_SCENARIOS = {
     "a typo": (
         {"rules": [{"error": 12009}, {"error": 12009}, {"error": 12009, "pathh": "/v1/*"}]},
@@ -186,12 +186,12 @@ BAD_SCENARIOS = {
     ),
     "a key of another answer": (
         {"rules": [{"sequence": [1010], "times": 2}]},
-        "rules[0].times: not valid in a sequence rule; valid: sequence, repeat_last, method, path, path_regex, delay, trickle, optional, expect_calls",
+        "rules[0].times: not valid in a sequence rule; valid: sequence, repeat_last, method, path, path_regex, delay, trickle, optional, expect_calls, params, form, json, request_headers",
     ),
     "no answer": ({"rules": [{"path": "/v1/*"}]}, f"rules[0]: no answer; give exactly one of: {ANSWER_KEYS}"),
     "two answers": (
-        {"rules": [{"error": 12009, "status": 503}]},
-        f"rules[0]: error and status both given; give exactly one of: {ANSWER_KEYS}",
+        {"rules": [{"error": 12009, "gateway": 503}]},
+        f"rules[0]: error and gateway both given; give exactly one of: {ANSWER_KEYS}",
     ),
     "an undocumented code": (
         {"rules": [{"error": 12999}]},
@@ -202,16 +202,16 @@ BAD_SCENARIOS = {
         "rules[0].error: must be a documented Cobo error code such as 12009, got '12009'",
     ),
     "a status out of range": (
-        {"rules": [{"status": 999}]},
-        "rules[0].status: must be an HTTP status 100-599 such as 503, got 999",
+        {"rules": [{"gateway": 999}]},
+        "rules[0].gateway: must be an HTTP status 100-599 such as 503, got 999",
     ),
     "an unknown network fault": (
         {"rules": [{"network": "timeout"}]},
-        "rules[0].network: must be one of: connect_timeout, read_timeout, connect_error, reset, no_response, dropped, got 'timeout'",
+        "rules[0].network: must be one of: connect_timeout, read_timeout, connect_error, connection_reset, no_response, truncated_response, got 'timeout'",
     ),
     "a network fault the server cannot give": (
         {"rules": [{"network": "connect_timeout"}]},
-        "rules[0]: the server transport cannot produce a 'connect_timeout' network fault (it can: dropped, no_response, reset); "
+        "rules[0]: the server transport cannot produce a 'connect_timeout' network fault (it can: connection_reset, no_response, truncated_response); "
         "a server cannot refuse or stall a connection it has accepted; for a timeout, declare delay= longer than the client's own timeout",
     ),
     "a method HTTP lacks": (
@@ -245,20 +245,20 @@ BAD_SCENARIOS = {
         "(header injection); valid: latin-1 text without control characters other than tab, e.g. 'café'",
     ),
     "a gateway page signed": (
-        {"rules": [{"status": 503, "signature": "valid"}]},
-        "rules[0].signature: not valid in a status rule; valid: status, body, headers, method, path, path_regex, times, delay, trickle, optional, expect_calls",
+        {"rules": [{"gateway": 503, "signature": "valid"}]},
+        "rules[0].signature: not valid in a gateway rule; valid: gateway, body, headers, method, path, path_regex, times, delay, trickle, optional, expect_calls, params, form, json, request_headers",
     ),
     "an unknown signature fault": (
         {"rules": [{"error": 12009, "signature": "forged"}]},
         "rules[0].signature: must be one of: valid, tampered, wrong, missing, stale, got 'forged'",
     ),
     "a bad sequence step": (
-        {"rules": [{"sequence": [1010, "reset"]}]},
-        "rules[0].sequence[1]: must be an error code or status (int) or a table such as {error = 1010}, got 'reset'",
+        {"rules": [{"sequence": [1010, "connection_reset"]}]},
+        "rules[0].sequence[1]: must be an error code or status (int) or a table such as {error = 1010}, got 'connection_reset'",
     ),
     "a bad key inside a step": (
         {"rules": [{"sequence": [1010, {"succeed": {}, "body": "x"}]}]},
-        "rules[0].sequence[1].body: unknown key; valid: succeed, http_status, headers, signature, spelling",
+        "rules[0].sequence[1].body: unknown key; valid: succeed, status, headers, signature, spelling",
     ),
     "an empty sequence": (
         {"rules": [{"sequence": []}]},
@@ -389,7 +389,7 @@ def fake(running: Fake) -> Fake:
 def test_an_injected_error_arrives_as_cobos_envelope_at_its_status(fake: Fake) -> None:
     fake.put({"rules": [{"method": "POST", "path": WITHDRAW, "error": 12009}]})
     answer = requests.post(fake.url + WITHDRAW, data={"request_id": "w-1"}, timeout=5)
-    assert answer.status_code == error_code(12009).http_status == 400
+    assert answer.status_code == error_code(12009).default_status == 400
     assert answer.headers["Content-Type"] == "application/json"
     body = answer.json()
     assert re.fullmatch(r"[0-9a-f]{32}", body.pop("error_id"))
@@ -412,6 +412,33 @@ def test_a_sequence_answers_in_order_and_refuses_a_request_past_its_end(fake: Fa
     assert answers[3].headers[UNANSWERED_HEADER] == "exhausted"
 
 
+def test_a_scenarios_matchers_choose_the_rule_as_the_python_apis_do(fake: Fake) -> None:
+    fake.put(
+        {
+            "rules": [
+                {"method": "POST", "path": WITHDRAW, "json": {"request_id": "w-1"}, "succeed": {"id": 1}, "times": 1},
+                {"method": "POST", "path": WITHDRAW, "json": {"request_id": "w-1"}, "error": 12009},
+                {"path": COIN_INFO, "params": {"coin": "ETH"}, "request_headers": {"biz-api-key": "k"}, "gateway": 503},
+                {"path": COIN_INFO, "succeed": {"coin": "BTC"}, "optional": True},
+            ]
+        }
+    )
+    first, replay = (requests.post(fake.url + WITHDRAW, json={"request_id": "w-1"}, timeout=5) for _ in range(2))
+    other = requests.post(fake.url + WITHDRAW, json={"request_id": "w-2"}, timeout=5)
+    eth = requests.get(fake.url + COIN_INFO, params={"coin": "ETH"}, headers={"Biz-Api-Key": "k"}, timeout=5)
+    eth_unsigned = requests.get(fake.url + COIN_INFO, params={"coin": "ETH"}, timeout=5)
+    assert [first.status_code, replay.status_code, eth.status_code, eth_unsigned.status_code] == [200, 400, 503, 200]
+    assert replay.json()["error_code"] == 12009
+    assert other.headers[UNANSWERED_HEADER] == "unmatched"
+    assert "json: $.request_id is 'w-2', expected 'w-1'" in other.json()["error_message"]
+
+
+def test_a_bad_matcher_in_a_scenario_names_its_rule(faults: CoboServer) -> None:
+    with pytest.raises(ScenarioError, match=r"^rules\[0\]: params takes a dict of names to str values"):
+        load_scenario(faults, {"rules": [{"params": ["coin"], "error": 12009}]})
+    assert faults.book.rules == []
+
+
 def test_a_delay_makes_the_clients_own_read_timeout_fire(fake: Fake) -> None:
     fake.put({"rules": [{"path": COIN_INFO, "succeed": {}, "delay": 1.5}]})
     started = time.perf_counter()
@@ -421,15 +448,15 @@ def test_a_delay_makes_the_clients_own_read_timeout_fire(fake: Fake) -> None:
 
 
 def test_a_reset_breaks_the_connection_under_the_client(fake: Fake) -> None:
-    fake.put({"rules": [{"network": "reset"}]})
+    fake.put({"rules": [{"network": "connection_reset"}]})
     with pytest.raises(requests.ConnectionError):
         requests.get(fake.url + COIN_INFO, timeout=5)
     assert fake.calls()["calls"][0]["answer"] == {
         "kind": "network",
-        "label": "reset",
+        "label": "connection reset",
         "status": None,
         "code": None,
-        "network": "reset",
+        "network": "connection_reset",
     }
 
 
@@ -466,7 +493,7 @@ def test_calls_lists_each_request_the_rule_that_answered_and_its_answer(fake: Fa
 
 
 def test_a_toml_scenario_is_put_as_application_toml(fake: Fake) -> None:
-    scenario = '[[rules]]\npath = "/v1/custody/*"\nstatus = 502\nbody = "empty"\n'
+    scenario = '[[rules]]\npath = "/v1/custody/*"\ngateway = 502\nbody = "empty"\n'
     answer = fake.control("PUT", "scenario", data=scenario, headers={"Content-Type": "application/toml"})
     assert answer.json() == {
         "rules": [
@@ -504,7 +531,7 @@ def test_problems_lists_unused_rules_and_unanswered_requests(fake: Fake) -> None
         {
             "rules": [
                 {"path": COIN_INFO, "succeed": {}},
-                {"path": "/v1/custody/address_info/", "status": 503},
+                {"path": "/v1/custody/address_info/", "gateway": 503},
                 {"path": "/v1/custody/address_history/", "error": 1011, "optional": True},
             ]
         }

@@ -95,9 +95,9 @@ class Urllib3(Client):
 
     def errors(self) -> dict[str, type[BaseException]]:
         return {
-            "reset": urllib3.exceptions.ProtocolError,
+            "connection_reset": urllib3.exceptions.ProtocolError,
             "no_response": urllib3.exceptions.ProtocolError,
-            "dropped": urllib3.exceptions.ProtocolError,
+            "truncated_response": urllib3.exceptions.ProtocolError,
             "timeout": urllib3.exceptions.ReadTimeoutError,
         }
 
@@ -120,9 +120,9 @@ class Requests(Client):
 
     def errors(self) -> dict[str, type[BaseException]]:
         return {
-            "reset": requests.exceptions.ConnectionError,
+            "connection_reset": requests.exceptions.ConnectionError,
             "no_response": requests.exceptions.ConnectionError,
-            "dropped": requests.exceptions.ChunkedEncodingError,
+            "truncated_response": requests.exceptions.ChunkedEncodingError,
             "timeout": requests.exceptions.ReadTimeout,
         }
 
@@ -138,9 +138,9 @@ class HttpxSync(Client):
 
     def errors(self) -> dict[str, type[BaseException]]:
         return {
-            "reset": httpx.ReadError,
+            "connection_reset": httpx.ReadError,
             "no_response": httpx.RemoteProtocolError,
-            "dropped": httpx.RemoteProtocolError,
+            "truncated_response": httpx.RemoteProtocolError,
             "timeout": httpx.ReadTimeout,
         }
 
@@ -168,16 +168,16 @@ class Aiohttp(Client):
     def errors(self) -> dict[str, type[BaseException]]:
         aiohttp = pytest.importorskip("aiohttp")
         return {
-            "reset": aiohttp.ClientOSError,
+            "connection_reset": aiohttp.ClientOSError,
             "no_response": aiohttp.ServerDisconnectedError,
-            "dropped": aiohttp.ClientPayloadError,
+            "truncated_response": aiohttp.ClientPayloadError,
             "timeout": aiohttp.SocketTimeoutError,
         }
 
     def attempts(self, kind: str) -> int:
         # aiohttp resends an idempotent request once on ClientOSError or ServerDisconnectedError,
         # even on a fresh connection (ClientSession's retry_connection, on by default)
-        return 2 if kind in ("reset", "no_response") else 1
+        return 2 if kind in ("connection_reset", "no_response") else 1
 
     def send(self, method: str, url: str, *, timeout: float = 5.0, **kwargs: Any) -> Answer:
         aiohttp = pytest.importorskip("aiohttp")
@@ -223,7 +223,7 @@ def test_an_injected_error_arrives_as_cobos_envelope_at_its_status(cobo_server: 
     rule = cobo_server.inject(1010, path=COIN_INFO)
     answer = client.get(cobo_server.url + COIN_INFO + "?coin=BTC")
     envelope = assert_cobo_error(answer.content, 1010, message="The request is too frequent")
-    assert answer.status == ERROR_CODES[1010].http_status == 429
+    assert answer.status == ERROR_CODES[1010].default_status == 429
     assert answer.headers["content-type"] == "application/json"
     reply = rule.calls[0].reply
     assert isinstance(reply, Reply)
@@ -235,7 +235,7 @@ def test_an_injected_error_arrives_as_cobos_envelope_at_its_status(cobo_server: 
 # -- socket faults --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["reset", "no_response", "dropped"])
+@pytest.mark.parametrize("kind", ["connection_reset", "no_response", "truncated_response"])
 def test_each_socket_fault_raises_the_clients_own_exception(cobo_server: CoboServer, client: Client, kind: str) -> None:
     rule = cobo_server.network(kind, path=COIN_INFO)
     expected = client.errors()[kind]
@@ -249,7 +249,7 @@ def test_urllib3_default_retry_sends_a_reset_request_four_times_then_raises_max_
     cobo_server: CoboServer,
 ) -> None:
     # what the cobo-waas2 SDK does: urllib3's default Retry(total=3), so 1 request + 3 retries
-    rule = cobo_server.network("reset", path="/v2/wallets")
+    rule = cobo_server.network("connection_reset", path="/v2/wallets")
     with pytest.raises(urllib3.exceptions.MaxRetryError) as raised:
         urllib3.PoolManager().request("GET", cobo_server.url + "/v2/wallets", timeout=5)
     assert isinstance(raised.value.reason, urllib3.exceptions.ProtocolError)
@@ -259,7 +259,7 @@ def test_urllib3_default_retry_sends_a_reset_request_four_times_then_raises_max_
 
 
 def test_urllib3_without_retries_raises_the_bare_protocol_error_after_one_request(cobo_server: CoboServer) -> None:
-    rule = cobo_server.network("reset")
+    rule = cobo_server.network("connection_reset")
     with pytest.raises(urllib3.exceptions.ProtocolError):
         urllib3.PoolManager().request("GET", cobo_server.url + "/v2/wallets", timeout=5, retries=False)
     assert rule.call_count == 1

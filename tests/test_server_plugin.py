@@ -265,12 +265,12 @@ def test_the_server_cannot_refuse_or_stall_a_connect(cobo_server, kind):
     with pytest.raises(UnsupportedFaultError, match="the server transport cannot produce a '" + kind + "'") as raised:
         cobo_server.network(kind)
     assert isinstance(raised.value, ValueError)
-    assert "it can: dropped, no_response, reset" in str(raised.value)
+    assert "it can: connection_reset, no_response, truncated_response" in str(raised.value)
     assert cobo_server.book.rules == []
 
 def test_the_server_cannot_send_a_final_1xx(cobo_server):
     with pytest.raises(UnsupportedFaultError, match="the server transport cannot answer with 101"):
-        cobo_server.status(101)
+        cobo_server.gateway(101)
 
 @pytest.mark.parametrize("slow", [{"delay": 1}, {"trickle": 0.1}])
 def test_cobo_fault_cannot_delay_and_points_at_cobo_server(cobo_fault, slow):
@@ -442,7 +442,7 @@ def test_coverage_counts_what_cobo_server_served(pytester: pytest.Pytester) -> N
         + """
 def test_served(cobo_server):
     cobo_server.inject(12009, path="/v1/custody/new_withdraw_request/")
-    cobo_server.status(503, path="/down")
+    cobo_server.gateway(503, path="/down")
     assert get(cobo_server.url + "/v1/custody/new_withdraw_request/").status_code == 400
     assert get(cobo_server.url + "/down").status_code == 503
 """

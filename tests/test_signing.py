@@ -141,7 +141,7 @@ def test_signing_is_the_same_over_httpx(cobo_fault: CoboFaults) -> None:
 @requests_only
 def test_gateway_pages_are_never_signed_because_proxies_do_not_sign(cobo_fault: CoboFaults) -> None:
     cobo_fault.sign_responses()
-    cobo_fault.status(502)
+    cobo_fault.gateway(502)
     response = requests.get(DEV + COIN_INFO)
     assert "BIZ_TIMESTAMP" not in response.headers
     assert "BIZ_RESP_SIGNATURE" not in response.headers

@@ -21,7 +21,7 @@ from pytest_cobo_errors import CoboFaults, EnvelopeError, parse_envelope
 from pytest_cobo_errors import strategies as strategies_module
 from pytest_cobo_errors.catalog import ERROR_CODES
 from pytest_cobo_errors.envelopes import ENVELOPE_FIELDS
-from pytest_cobo_errors.outcomes import Respond
+from pytest_cobo_errors.outcomes import RawAnswer
 from pytest_cobo_errors.strategies import (
     DEFECTS,
     GATEWAY_STATUSES,
@@ -364,7 +364,7 @@ def test_error_responses_are_ready_for_inject_and_served_exactly(response: Error
     faults = CoboFaults(transports="httpx")
     rule = faults.inject(response)
     (outcome,) = rule.outcomes
-    assert isinstance(outcome, Respond)
+    assert isinstance(outcome, RawAnswer)
     reply = outcome.render()
     assert (reply.status, reply.body) == (response.status, response.body)
     assert dict(reply.headers) == dict(response.headers)
@@ -372,7 +372,7 @@ def test_error_responses_are_ready_for_inject_and_served_exactly(response: Error
     if response.defect is None:
         envelope = parse_envelope(response.body)
         assert outcome.code == envelope.code == response.code  # counted by --cobo-coverage
-        assert response.status in (ERROR_CODES[envelope.code].http_status, 200, *GATEWAY_STATUSES)
+        assert response.status in (ERROR_CODES[envelope.code].default_status, 200, *GATEWAY_STATUSES)
     else:
         assert outcome.code == response.code  # the int error_code the body carries, or None
         assert response.defect in DEFECTS

@@ -1,6 +1,6 @@
 """The strategies inside ``@given``, run as a user's suite would run them (in pytester).
 
-One generated response per example, injected with a `cobo_faults` block of its own: no health
+One generated response per example, injected with a `CoboFaults` block of its own: no health
 check fires and nothing leaks between examples. A client written like the official SDK is
 shown to crash, and the failure report names the defect that broke it.
 """
@@ -12,7 +12,7 @@ import json
 import pytest
 from hypothesis import find, settings
 
-from pytest_cobo_errors import cobo_faults
+from pytest_cobo_errors import CoboFaults
 from pytest_cobo_errors.strategies import ErrorResponse, error_responses
 
 CLIENT = '''
@@ -43,7 +43,7 @@ PATTERN = (
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from pytest_cobo_errors import cobo_faults
+from pytest_cobo_errors import CoboFaults
 from pytest_cobo_errors.strategies import error_responses
 
 EXAMPLES = []
@@ -52,7 +52,7 @@ EXAMPLES = []
 @settings(max_examples=25, database=None)
 @given(response=error_responses(valid=True, malformed=False))
 def test_each_example_gets_its_own_faults(response):
-    with cobo_faults(transports="httpx") as fault:  # fresh rules and calls for this example only
+    with CoboFaults(transports="httpx") as fault:  # fresh rules and calls for this example only
         rule = fault.inject(response, path=COIN_INFO)
         with pytest.raises(ApiError):
             coin_info("BTC")
@@ -130,7 +130,7 @@ FRAGILE = (
 import pytest
 from hypothesis import Phase, given, settings
 
-from pytest_cobo_errors import cobo_faults
+from pytest_cobo_errors import CoboFaults
 from pytest_cobo_errors.strategies import error_responses
 
 # The explain phase (on by default) traces every line to say which ran only on failure; it is
@@ -140,7 +140,7 @@ FIND = settings(max_examples=100, database=None, phases=set(Phase) - {Phase.expl
 
 def survives(response):
     """The property: every error response reaches the caller as the client's own ApiError."""
-    with cobo_faults(transports="httpx") as fault:
+    with CoboFaults(transports="httpx") as fault:
         fault.inject(response, path=COIN_INFO)
         with pytest.raises(ApiError):
             coin_info("BTC")
@@ -201,7 +201,7 @@ def test_the_official_sdk_crashes_on_an_html_502_page_and_on_the_documented_shor
     crashes: dict[str, Exception] = {}
 
     def sdk_crashes(response: ErrorResponse) -> bool:
-        with cobo_faults(transports="requests") as fault:
+        with CoboFaults(transports="requests") as fault:
             fault.inject(response)
             try:
                 client.get_coin_info("BTC")  # a business error is *returned* as ApiResponse(success=False)

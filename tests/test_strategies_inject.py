@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from pytest_cobo_errors import CoboFaults
 from pytest_cobo_errors.catalog import ERROR_CODES
 from pytest_cobo_errors.envelopes import build_envelope
-from pytest_cobo_errors.outcomes import Respond
+from pytest_cobo_errors.outcomes import RawAnswer
 from pytest_cobo_errors.strategies import (
     DEFECTS,
     GATEWAY_STATUSES,
@@ -74,7 +74,7 @@ def test_error_envelopes_inject_as_json_at_their_codes_status(cobo_fault: CoboFa
     code = envelope["error_code"]
     with cobo_fault.example():
         response = served(cobo_fault, envelope)
-        assert response.status_code == envelope.status == ERROR_CODES[code].http_status
+        assert response.status_code == envelope.status == ERROR_CODES[code].default_status
         assert response.content == json.dumps(envelope, ensure_ascii=False).encode()
         assert response.json() == envelope
         assert content_type(response) == "application/json"
@@ -227,13 +227,13 @@ def test_every_defect_has_its_natural_status(defect: str) -> None:
             assert defect in _EMPTY_PAGES
             assert body.status == 502  # a gateway's empty page
         else:
-            assert body.status in (ERROR_CODES[12009].http_status, ERROR_CODES[1010].http_status)
+            assert body.status in (ERROR_CODES[12009].default_status, ERROR_CODES[1010].default_status)
 
     check()
 
 
 def test_a_body_takes_the_status_of_the_code_it_was_built_from() -> None:
-    unauthorised = next(code for code, entry in ERROR_CODES.items() if entry.http_status == 401)
+    unauthorised = next(code for code, entry in ERROR_CODES.items() if entry.default_status == 401)
     body = find(malformed_envelopes(defects=["short_form"], codes=[unauthorised]), lambda b: True, settings=FIRST)
     assert (body.status, body.code) == (401, unauthorised)
 
@@ -247,7 +247,7 @@ def test_an_envelope_dict_is_the_dict_build_envelope_makes() -> None:
     assert envelope == plain
     assert isinstance(envelope, dict)
     assert json.dumps(envelope) == json.dumps(plain)
-    assert (envelope.code, envelope.status) == (12007, ERROR_CODES[12007].http_status)
+    assert (envelope.code, envelope.status) == (12007, ERROR_CODES[12007].default_status)
     for duplicate in (copy.copy(envelope), copy.deepcopy(envelope), pickle.loads(pickle.dumps(envelope))):
         assert type(duplicate) is EnvelopeDict
         assert duplicate == envelope
@@ -256,7 +256,7 @@ def test_an_envelope_dict_is_the_dict_build_envelope_makes() -> None:
 def test_an_envelope_dict_serves_what_it_holds_and_any_status() -> None:
     envelope = EnvelopeDict(12007, message="余额不足", error_id="b" * 32)
     outcome = envelope.outcome(status=200)
-    assert isinstance(outcome, Respond)
+    assert isinstance(outcome, RawAnswer)
     assert (outcome.status, outcome.code) == (200, 12007)
     assert outcome.body == json.dumps(envelope, ensure_ascii=False).encode()
     envelope["error_code"] = "12007"  # changed by the test: served as it now is, carrying no code
@@ -301,5 +301,5 @@ def test_every_public_strategy_yields_an_injectable_value(data: st.DataObject) -
     strategy = data.draw(st.sampled_from([error_envelopes(), malformed_envelopes(), error_responses(), responses()]))
     value = data.draw(strategy)
     outcome = value.outcome()
-    assert isinstance(outcome, Respond)
+    assert isinstance(outcome, RawAnswer)
     assert outcome.code == value.code

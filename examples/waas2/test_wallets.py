@@ -100,7 +100,7 @@ def test_rate_limiting_gives_up_after_the_retry_budget(cobo_server: CoboServer, 
 
 
 def test_a_502_gateway_page_is_reported_not_retried(cobo_server: CoboServer, wallets: Wallets) -> None:
-    cobo_server.status(502, path=WALLETS, expect_calls=1)
+    cobo_server.gateway(502, path=WALLETS, expect_calls=1)
     with pytest.raises(CoboUnavailable, match="HTTP 502 from Cobo \\(a page that is not Cobo's\\)"):
         wallets.list_wallets()
 
@@ -122,7 +122,7 @@ def test_a_forged_answer_is_never_trusted_nor_retried(
 def test_a_connection_reset_is_unavailable_after_urllib3s_own_retries(
     cobo_server: CoboServer, wallets: Wallets
 ) -> None:
-    cobo_server.network("reset", path=WALLETS, expect_calls=4)  # urllib3 retried 3 times; we add none
+    cobo_server.network("connection_reset", path=WALLETS, expect_calls=4)  # urllib3 retried 3 times; we add none
     with pytest.raises(CoboUnavailable, match="no answer from Cobo"):
         wallets.list_wallets()
 

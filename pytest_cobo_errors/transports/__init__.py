@@ -85,7 +85,9 @@ def _loopback_capabilities() -> Capabilities:
 
     # what a server can do to a connection it has accepted; it cannot refuse or stall the connect
     return Capabilities(
-        network_faults=frozenset({"reset", "no_response", "dropped"}), delay=True, final_informational=False
+        network_faults=frozenset({"connection_reset", "no_response", "truncated_response"}),
+        delay=True,
+        final_informational=False,
     )
 
 

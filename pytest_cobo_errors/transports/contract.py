@@ -248,7 +248,7 @@ class Reply:
         """This reply as HTTP lets it travel (RFC 9110 6.4.1): no body for HEAD, 1xx, 204 or 304.
 
         A body there would be read as the start of the next response on a kept-alive connection,
-        and a client breaks in ways that look like the "dropped" network fault.
+        and a client breaks in ways that look like the "truncated_response" network fault.
         """
         if method.upper() != "HEAD" and self.status >= 200 and self.status not in (204, 304):
             return self
@@ -259,18 +259,18 @@ class Reply:
         return Reply(self.status, headers, b"", None if self.drop_after is None else 0, self.delay)
 
 
-NetworkFaultKind = Literal["connect_timeout", "read_timeout", "connect_error", "reset", "no_response"]
+NetworkFaultKind = Literal["connect_timeout", "read_timeout", "connect_error", "connection_reset", "no_response"]
 NETWORK_FAULT_KINDS: Final[tuple[str, ...]] = (
     "connect_timeout",
     "read_timeout",
     "connect_error",
-    "reset",
+    "connection_reset",
     "no_response",
-    "dropped",
+    "truncated_response",
 )
-"""Every fault below HTTP a rule can declare (``dropped`` is a `Reply` with ``drop_after``).
+"""Every fault below HTTP a rule can declare (``truncated_response`` is a `Reply` with ``drop_after``).
 
-``reset`` is a connection reset by the peer after the request was sent; ``no_response`` a
+``connection_reset`` is a connection reset by the peer after the request was sent; ``no_response`` a
 connection the peer closes without a byte of response (a crashed or restarted upstream)."""
 
 

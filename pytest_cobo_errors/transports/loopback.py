@@ -228,7 +228,7 @@ class LoopbackServer(HTTPServerBase):
         if decision.delay or (isinstance(decision, Reply) and decision.trickle):
             raise self._later(sock, decision)
         if isinstance(decision, NetworkFault):
-            raise _sever(sock, reset=decision.kind == "reset")
+            raise _sever(sock, reset=decision.kind == "connection_reset")
         if decision.drop_after is None:
             return _plain(decision)
         raise self._send_raw(sock, decision)
@@ -251,7 +251,7 @@ class LoopbackServer(HTTPServerBase):
         try:
             if not self._closing.wait(decision.delay):
                 if isinstance(decision, NetworkFault):
-                    _sever(sock, reset=decision.kind == "reset")
+                    _sever(sock, reset=decision.kind == "connection_reset")
                 else:
                     self._send_raw(sock, decision)
         finally:

@@ -82,7 +82,7 @@ def _as_urllib3_error(fault: NetworkFault) -> Exception:
         return ReadTimeoutError(None, None, fault.message)  # type: ignore[arg-type]
     if fault.kind == "connect_timeout":
         return ConnectTimeoutError(fault.message)
-    if fault.kind == "reset":  # urllib3 wraps the OSError of a real reset the same way
+    if fault.kind == "connection_reset":  # urllib3 wraps the OSError of a real reset the same way
         return ProtocolError("Connection aborted.", ConnectionResetError(errno.ECONNRESET, fault.message))
     if fault.kind == "no_response":
         return ProtocolError("Connection aborted.", http.client.RemoteDisconnected(fault.message))

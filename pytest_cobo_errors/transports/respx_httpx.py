@@ -32,7 +32,7 @@ _FAULTS = {
     "connect_timeout": httpx.ConnectTimeout,
     "read_timeout": httpx.ReadTimeout,
     "connect_error": httpx.ConnectError,
-    "reset": httpx.ReadError,  # what httpx raises for ECONNRESET on a real socket
+    "connection_reset": httpx.ReadError,  # what httpx raises for ECONNRESET on a real socket
     "no_response": httpx.RemoteProtocolError,  # as for a peer that closes before the status line
 }
 _DROPPED = "peer closed connection without sending complete message body (injected by cobo_fault)"

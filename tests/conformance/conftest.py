@@ -66,7 +66,7 @@ class Client:
     transport: ClassVar[str]
     fixture: ClassVar[str] = "cobo_fault"
     errors: ClassVar[dict[str, type[BaseException]]]
-    """The exception the library raises for each network fault (``dropped``: reading the body)."""
+    """The exception the library raises for each network fault (``truncated_response``: reading the body)."""
 
     def refusal(self, method: str, url: str) -> Refusal:
         """Send a request no rule answers; how the client met the refusal. In-process, it is the
@@ -106,9 +106,9 @@ class HttpxSync(Client):
         "connect_timeout": httpx.ConnectTimeout,
         "read_timeout": httpx.ReadTimeout,
         "connect_error": httpx.ConnectError,
-        "reset": httpx.ReadError,
+        "connection_reset": httpx.ReadError,
         "no_response": httpx.RemoteProtocolError,
-        "dropped": httpx.RemoteProtocolError,
+        "truncated_response": httpx.RemoteProtocolError,
     }
 
     def send(self, method: str, url: str, **kwargs: Any) -> Answer:
@@ -164,9 +164,9 @@ class Requests(Client):
         "connect_timeout": requests.exceptions.ConnectTimeout,
         "read_timeout": requests.exceptions.ReadTimeout,
         "connect_error": requests.exceptions.ConnectionError,
-        "reset": requests.exceptions.ConnectionError,
+        "connection_reset": requests.exceptions.ConnectionError,
         "no_response": requests.exceptions.ConnectionError,
-        "dropped": requests.exceptions.ChunkedEncodingError,
+        "truncated_response": requests.exceptions.ChunkedEncodingError,
     }
 
     def send(self, method: str, url: str, **kwargs: Any) -> Answer:
@@ -197,9 +197,9 @@ class Urllib3(Client):
 
     name, transport = "urllib3", "server"
     errors: ClassVar[dict[str, type[BaseException]]] = {
-        "reset": urllib3.exceptions.ProtocolError,
+        "connection_reset": urllib3.exceptions.ProtocolError,
         "no_response": urllib3.exceptions.ProtocolError,
-        "dropped": urllib3.exceptions.ProtocolError,
+        "truncated_response": urllib3.exceptions.ProtocolError,
     }
 
     def send(self, method: str, url: str, **kwargs: Any) -> Answer:
@@ -247,14 +247,14 @@ class _OverTheSocket:
 class ServedHttpx(_OverTheSocket, HttpxSync):
     name = "httpx-served"
     errors: ClassVar[dict[str, type[BaseException]]] = {
-        k: v for k, v in HttpxSync.errors.items() if k in ("reset", "no_response", "dropped")
+        k: v for k, v in HttpxSync.errors.items() if k in ("connection_reset", "no_response", "truncated_response")
     }
 
 
 class ServedRequests(_OverTheSocket, Requests):
     name = "requests-served"
     errors: ClassVar[dict[str, type[BaseException]]] = {
-        k: v for k, v in Requests.errors.items() if k in ("reset", "no_response", "dropped")
+        k: v for k, v in Requests.errors.items() if k in ("connection_reset", "no_response", "truncated_response")
     }
 
 

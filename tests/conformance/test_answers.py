@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_cobo_errors import CoboFaults, dropped_connection, gateway, respond, success
+from pytest_cobo_errors import CoboFaults, gateway, respond, success, truncated_response
 from pytest_cobo_errors.transports import UnsupportedFaultError
 from pytest_cobo_errors.transports.contract import NETWORK_FAULT_KINDS
 
@@ -27,7 +27,7 @@ def test_an_injected_error_arrives_as_cobos_envelope_at_its_default_status(
 def test_a_gateway_page_is_no_cobo_json(
     faults: CoboFaults, client: Client, base: str, page: str, starts: bytes
 ) -> None:
-    faults.status(503, body=page)
+    faults.gateway(503, body=page)
     answer = client.get(base + COIN_INFO)
     assert answer.status == 503
     assert answer.content.startswith(starts)
@@ -44,7 +44,7 @@ def test_a_sequence_answers_in_order_then_refuses(faults: CoboFaults, client: Cl
     assert rule.call_count == 3
 
 
-@pytest.mark.parametrize("kind", [k for k in NETWORK_FAULT_KINDS if k != "dropped"])
+@pytest.mark.parametrize("kind", [k for k in NETWORK_FAULT_KINDS if k != "truncated_response"])
 def test_a_network_fault_raises_the_librarys_own_exception(
     faults: CoboFaults, client: Client, base: str, kind: str
 ) -> None:
@@ -62,8 +62,8 @@ def test_a_network_fault_raises_the_librarys_own_exception(
 
 
 def test_a_dropped_connection_breaks_while_the_body_is_read(faults: CoboFaults, client: Client, base: str) -> None:
-    faults.inject(dropped_connection(1000, after=20), path=COIN_INFO)
-    with pytest.raises(client.errors["dropped"]):
+    faults.inject(truncated_response(1000, after=20), path=COIN_INFO)
+    with pytest.raises(client.errors["truncated_response"]):
         client.get(base + COIN_INFO)
 
 
@@ -79,10 +79,10 @@ def test_every_cobo_host_is_answered_in_any_spelling(faults: CoboFaults, client:
 def test_a_dropped_body_arrives_in_part_before_the_connection_breaks(
     faults: CoboFaults, client: Client, base: str
 ) -> None:
-    rule = faults.inject(dropped_connection(1000, after=20), path=COIN_INFO)
+    rule = faults.inject(truncated_response(1000, after=20), path=COIN_INFO)
     status, received, error = client.stream(base + COIN_INFO)
     assert status == 500  # status and headers arrived before the connection died
-    assert isinstance(error, client.errors["dropped"])
+    assert isinstance(error, client.errors["truncated_response"])
     sent = rule.calls[0].reply.body[:20]  # type: ignore[union-attr]
     assert received  # part of the body arrived ...
     assert sent.startswith(received)  # ... and no more than was sent (urllib3 drops a short last chunk)
@@ -115,7 +115,7 @@ def test_an_answer_http_forbids_a_body_for_arrives_without_one(
 def test_a_latin_1_header_value_arrives_as_declared(faults: CoboFaults, client: Client, base: str, value: str) -> None:
     # HTTP sends header values as latin-1 bytes (RFC 9110 5.5); httpx would encode a str as ASCII
     faults.inject(12007, headers={"X-Note": value}, path=COIN_INFO, times=1)
-    faults.status(503, body="empty", headers={"X-Note": value}, path=COIN_INFO)
+    faults.gateway(503, body="empty", headers={"X-Note": value}, path=COIN_INFO)
     answered, page = client.get(base + COIN_INFO), client.get(base + COIN_INFO)
     assert (answered.status, answered.headers["X-Note"]) == (400, value)
     assert (page.status, page.content, page.headers["X-Note"]) == (503, b"", value)
@@ -124,6 +124,6 @@ def test_a_latin_1_header_value_arrives_as_declared(faults: CoboFaults, client: 
 def test_a_dropped_connection_stays_dropped_for_a_head_request(faults: CoboFaults, client: Client, base: str) -> None:
     if client.name.startswith(("requests", "urllib3")):
         pytest.skip("urllib3 reads no body for HEAD, and takes a connection closed in the headers for their end")
-    faults.inject(dropped_connection(1000, after=20), method="HEAD", path=COIN_INFO)
-    with pytest.raises(client.errors["dropped"]):
+    faults.inject(truncated_response(1000, after=20), method="HEAD", path=COIN_INFO)
+    with pytest.raises(client.errors["truncated_response"]):
         client.send("HEAD", base + COIN_INFO)

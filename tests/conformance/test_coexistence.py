@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from pytest_cobo_errors import CoboFaults, UnmatchedRequestError, cobo_faults
+from pytest_cobo_errors import CoboFaults, UnmatchedRequestError
 
 from .conftest import COIN_INFO, DEV, ELSEWHERE, IN_PROCESS, Client, client_fixture
 
@@ -17,8 +17,8 @@ client = client_fixture(IN_PROCESS)
 
 @pytest.fixture(params=["theirs first", "ours first"])
 def faults_beside_theirs(request: pytest.FixtureRequest, client: Client) -> Iterator[CoboFaults]:
-    """A cobo_faults() block and the library's usual mock answering ELSEWHERE, started in either order."""
-    theirs, ours = client.user_mock(ELSEWHERE, b"theirs"), cobo_faults(transports=client.transport)
+    """A CoboFaults() block and the library's usual mock answering ELSEWHERE, started in either order."""
+    theirs, ours = client.user_mock(ELSEWHERE, b"theirs"), CoboFaults(transports=client.transport)
     with contextlib.ExitStack() as stack:
         if request.param == "theirs first":
             stack.enter_context(theirs)

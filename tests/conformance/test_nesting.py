@@ -15,7 +15,7 @@ ORG_INFO = "/v1/custody/org_info/"
 
 @pytest.fixture
 def shared(client: Client) -> Iterator[CoboFaults]:
-    """Stands for a module-scoped ``cobo_faults()`` block: opened before the test's faults."""
+    """Stands for a module-scoped ``CoboFaults()`` block: opened before the test's faults."""
     with client.fault_set() as faults:
         faults.inject(12007, path=COIN_INFO, optional=True)
         faults.inject(1010, path=ORG_INFO)

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from pytest_cobo_errors import CoboFaultError, CoboFaults, cobo_faults
+from pytest_cobo_errors import CoboFaultError, CoboFaults
 from pytest_cobo_errors.switchboard import SWITCHBOARD
 
 from .conftest import COIN_INFO, DEV, IN_PROCESS, Client, client_fixture
@@ -39,12 +39,12 @@ def test_a_thread_that_outlives_its_set_is_refused(client: Client, their_mock: b
             outcome["error"] = error
         done.set()
 
-    with cobo_faults(transports=client.transport, base_urls=[DEV]) as first:
+    with CoboFaults(transports=client.transport, base_urls=[DEV]) as first:
         first.succeed(path=COIN_INFO, optional=True)
         thread = threading.Thread(target=late, daemon=True)
         thread.start()
     theirs = client.user_mock(DEV + COIN_INFO, b"theirs") if their_mock else contextlib.nullcontext()
-    with cobo_faults(transports=client.transport) as second, theirs:
+    with CoboFaults(transports=client.transport) as second, theirs:
         rule = second.succeed(path=COIN_INFO, optional=True)
         go.set()
         assert done.wait(5)
@@ -53,7 +53,7 @@ def test_a_thread_that_outlives_its_set_is_refused(client: Client, their_mock: b
     _refused_as_stray(client, outcome.get("error"))
     strays = SWITCHBOARD.take_strays()
     assert strays == [
-        f"GET {DEV}{COIN_INFO} (via {client.transport}): sent by a thread started in a cobo_faults() block, after it ended"
+        f"GET {DEV}{COIN_INFO} (via {client.transport}): sent by a thread started in a CoboFaults() block, after it ended"
     ]
 
 
@@ -69,10 +69,10 @@ def test_an_asyncio_task_that_outlives_its_set_is_refused(client: Client) -> Non
 
     async def two_tests_on_one_loop() -> int:
         go = asyncio.Event()
-        with cobo_faults(transports=client.transport) as first:
+        with CoboFaults(transports=client.transport) as first:
             first.succeed(path=COIN_INFO, optional=True)
             task = asyncio.create_task(late(go))
-        with cobo_faults(transports=client.transport) as second:
+        with CoboFaults(transports=client.transport) as second:
             rule = second.succeed(path=COIN_INFO, optional=True)
             go.set()
             await task
@@ -81,7 +81,7 @@ def test_an_asyncio_task_that_outlives_its_set_is_refused(client: Client) -> Non
     assert asyncio.run(two_tests_on_one_loop()) == 0
     _refused_as_stray(client, outcome.get("error"))
     assert [line.split(": ", 1)[1] for line in SWITCHBOARD.take_strays()] == [
-        "sent by code started in a cobo_faults() block, after it ended"
+        "sent by code started in a CoboFaults() block, after it ended"
     ]
 
 
@@ -89,10 +89,10 @@ def test_a_pool_worker_serves_whichever_set_is_active(client: Client) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(1) as pool:
-        with cobo_faults(transports=client.transport) as first:
+        with CoboFaults(transports=client.transport) as first:
             first.inject(12007, path=COIN_INFO)
             assert pool.submit(client.get, DEV + COIN_INFO).result().json()["error_code"] == 12007
-        with cobo_faults(transports=client.transport) as second:  # the same worker thread, a new test
+        with CoboFaults(transports=client.transport) as second:  # the same worker thread, a new test
             second.inject(12009, path=COIN_INFO)
             assert pool.submit(client.get, DEV + COIN_INFO).result().json()["error_code"] == 12009
 
@@ -109,7 +109,7 @@ def test_a_thread_belongs_to_the_window_it_was_started_in_even_when_another_thre
     answers: list[int] = []
 
     def opens_its_own_window() -> None:
-        with cobo_faults(transports=client.transport) as mine:
+        with CoboFaults(transports=client.transport) as mine:
             mine.inject(12009, path=COIN_INFO)
 
             def worker() -> None:
@@ -122,7 +122,7 @@ def test_a_thread_belongs_to_the_window_it_was_started_in_even_when_another_thre
             thread.join(5)
         done.set()
 
-    with cobo_faults(transports=client.transport) as other:  # a sibling in the main thread
+    with CoboFaults(transports=client.transport) as other:  # a sibling in the main thread
         other.inject(12007, path=COIN_INFO, optional=True)
         helper = threading.Thread(target=opens_its_own_window)
         helper.start()

@@ -339,10 +339,10 @@ ReadTimeoutError = urllib3.exceptions.ReadTimeoutError
 
 NETWORK_FAULTS = [
     # fault,        urllib3's retries, what the SDK raises, after how many requests
-    pytest.param("reset", "default", Raised(MaxRetryError, requests=4), id="reset-4-requests-MaxRetryError"),
+    pytest.param("connection_reset", "default", Raised(MaxRetryError, requests=4), id="reset-4-requests-MaxRetryError"),
     pytest.param("no_response", "default", Raised(MaxRetryError, requests=4), id="no-response-4-MaxRetryError"),
-    pytest.param("dropped", "default", Raised(ProtocolError, requests=1), id="dropped-body-1-ProtocolError"),
-    pytest.param("reset", "off", Raised(ProtocolError, requests=1), id="reset-retries-off-1-ProtocolError"),
+    pytest.param("truncated_response", "default", Raised(ProtocolError, requests=1), id="dropped-body-1-ProtocolError"),
+    pytest.param("connection_reset", "off", Raised(ProtocolError, requests=1), id="reset-retries-off-1-ProtocolError"),
 ]
 
 
