@@ -8,7 +8,8 @@ machine noise spreads evenly, and the median round is reported.
 
     python benchmarks/bench_strategies.py [--examples 2000] [--rounds 3]
 
-Targets (issue 4): valid envelopes at least 0.8x the floor, malformed ones at least 0.5x.
+Targets (issue 4): valid envelopes at least 0.8x the floor, malformed ones at least 0.5x; (issue 16)
+``error_responses()`` at least 0.8x.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pytest_cobo_errors.catalog import ERROR_CODES
 from pytest_cobo_errors.strategies import error_envelopes, error_responses, malformed_envelopes
 
 FLOOR = "floor: st.fixed_dictionaries envelope"
-TARGETS = {"error_envelopes()": 0.8, "malformed_envelopes()": 0.5}
+TARGETS = {"error_envelopes()": 0.8, "malformed_envelopes()": 0.5, "error_responses()": 0.8}
 
 
 def floor_strategy() -> st.SearchStrategy[dict[str, Any]]:

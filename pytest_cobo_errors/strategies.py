@@ -495,18 +495,28 @@ def _replaced(
 
 
 def _out_of_range(env: _Envelope, param: int) -> int:
-    return _OUT_OF_RANGE[param] if param < len(_OUT_OF_RANGE) else 13000 + param
+    # Each named value as often as the open-ended 13000 + n: they are what breaks clients (0 is falsy,
+    # -1 a sentinel, 2**31 and up overflow fixed-width integers). Taken only for param < 12, they
+    # were about 2% of these bodies, and the values beyond 32 bits almost never came.
+    choice = param % (len(_OUT_OF_RANGE) + 1)
+    return _OUT_OF_RANGE[choice] if choice < len(_OUT_OF_RANGE) else 13000 + param
 
 
-_BAD_ERROR_IDS: tuple[Callable[[str], Any], ...] = (
+# Every form breaks a client that expects 32 lowercase hex characters; only these five also break
+# one that parses the id as a UUID (uuid.UUID(hex=...) accepts upper case and dashes), so they come
+# fifteen times in sixteen and the two canonical-looking forms once each in thirty-two.
+_UNPARSEABLE_IDS: tuple[Callable[[str], Any], ...] = (
     lambda h: "",
-    str.upper,
-    lambda h: f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}",
     lambda h: h[:31],
     lambda h: h + "0",
     lambda h: "z" + h[1:],
     lambda h: int(h[:12], 16),
 )
+_NON_CANONICAL_IDS: tuple[Callable[[str], Any], ...] = (
+    str.upper,
+    lambda h: f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}",
+)
+_BAD_ERROR_IDS = _UNPARSEABLE_IDS * 6 + _NON_CANONICAL_IDS
 
 
 def _extra_keys(env: _Envelope, param: int) -> MalformedBody:
@@ -538,8 +548,15 @@ def _duplicate_keys(env: _Envelope, param: int) -> MalformedBody:
 def _huge_values(env: _Envelope, param: int) -> MalformedBody:
     size: int = _pick(_HUGE_SIZES, param)
     filler: str = _pick(_HUGE_FILLERS, param // len(_HUGE_SIZES))
-    text = (filler * (size // len(filler) + 1))[:size]
-    return _json_body("huge_values", {**env, "error_message": text, "error_description": text})
+    # The bytes json.dumps writes for {**env, "error_message": text, "error_description": text}, but
+    # with the text encoded once for both fields and the body joined once: 1.7 ms a body, not 4.1
+    # (a huge body is one example in 23, and was a fifth of error_responses()'s time).
+    huge = _text((filler * (size // len(filler) + 1))[:size]).encode("utf-8")
+    pieces = [b"{"]
+    for key, value in env.items():
+        raw = huge if key in ("error_message", "error_description") else _text(value).encode("utf-8")
+        pieces += [b", " if len(pieces) > 1 else b"", _text(key).encode("utf-8"), b": ", raw]
+    return MalformedBody("huge_values", b"".join([*pieces, b"}"]), code=_int_code(env))
 
 
 def _huge_number(env: _Envelope, param: int) -> MalformedBody:
@@ -603,16 +620,25 @@ _T = TypeVar("_T")
 
 
 def _kinds(kinds: Sequence[_T]) -> SearchStrategy[_T]:
-    """Choose one of *kinds*, each equally often, in one draw; shrinking moves toward the first.
+    """Choose one of *kinds*, each entry equally often, in one draw; shrinking moves toward the first.
 
-    For `error_responses`: one sampled_from draw, made first. `_chain` lets the shrinker reach the
-    earliest failing kind from any later one, but costs about a third of the examples per second,
-    and as Hypothesis makes the first tenth of a run's examples from a random prefix of one or two
-    choices completed with the simplest ones, it gives those examples the first two kinds
-    (measured: empty_body came up in 7.5% of examples, not 3.6%); one draw is random in them too.
+    For `error_responses`, over its `_weighted` kinds: one sampled_from draw, made first. `_chain`
+    lets the shrinker reach the earliest failing kind from any later one, but costs about a third
+    of the examples per second, and as Hypothesis makes the first tenth of a run's examples from a
+    random prefix of one or two choices completed with the simplest ones, it gives those examples
+    the first two kinds (measured: empty_body came up in 7.5% of examples, not 3.6%); one draw is
+    random in them too.
     The shrinker lowers it to 0, 1, and step by step while the lower kind still fails: it reaches
     the earliest failing kind when the kinds between fail too, and may stop at a later one
     otherwise (measured: it reached the earlier kind of 15 random pairs 12 times).
+
+    Across a run the draws are as independent as Hypothesis makes them, but for that first tenth:
+    each new prefix runs twice, completed with the simplest choices and then at random, so 5 of
+    the first 11 examples repeat the kind before them (measured over 100 seeds; later, 3.7% of
+    neighbours share a kind, as independent draws would). A kind taken from the sum of the first
+    and the last draw differs between the two, but it bought about 5 more kinds a run (under a
+    point on any bug of benchmarks/bench_bugs.py) for a sixth of the examples per second, so the
+    kind stays one draw.
     """
     return st.just(kinds[0]) if len(kinds) == 1 else st.sampled_from(kinds)
 
@@ -678,6 +704,41 @@ assert len(_STATUS_CLASSES) == len(_SUCCESS_FLAG_CLASSES)  # one drawn index ser
 _SUCCESS_SHARE = 5  # responses(): one in this many is a genuine success
 _OPT_IN_DEFECTS = ("success_at_error_status",)  # error_responses() makes them only when named
 
+# Kinds drawn at half weight when the kinds named beside them are drawn too: every client path
+# they reach (the check a client makes, the exception it raises) is also reached by those kinds,
+# which alone reach a path of their own, so a bug only one kind shows (a missing Content-Type, a
+# JSON body that is not an object) gets the larger share. Measured over 400 runs of 100 examples:
+# a kind at the full share (2 in 47 by default) is missing from 1.5% of runs, where at 1 in 27 it
+# was 2.9%; a kind at half share from 14%, while the kinds that cover it are there.
+_COVERED_BY: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        # json.loads rejects it under application/json as it does a cut envelope; the empty page is no_content_type's
+        "empty_body": ("truncated_json", "no_content_type"),
+        "missing_error_message": ("short_form",),  # the short form lacks error_message too
+        "missing_error_id": ("short_form",),  # and error_id
+        # not an int to compare, type-check or format, as a list is; not in the catalog, as 0 or 13000 is
+        "code_as_string": ("code_as_list_or_object", "out_of_range_code"),
+        "code_as_float": ("code_as_list_or_object",),  # compared and looked up, 12007.0 is 12007
+        "code_as_bool": ("code_as_list_or_object", "out_of_range_code"),  # ints no code has, as 0 (False falsy too)
+        "code_as_null": ("code_as_list_or_object", "missing_error_code"),  # .get reads None for a missing key too
+    }
+)
+
+
+def _weighted(kinds: Sequence[str | None]) -> tuple[str | None, ...]:
+    """*kinds* in order, each twice, or once for a `_COVERED_BY` kind whose covering kinds are drawn
+    too: one uniform draw over the result gives each its weight, and shrinking still moves toward
+    the first."""
+    if len(kinds) < 2:
+        return tuple(kinds)
+    drawn = set(kinds)
+
+    def copies(kind: str | None) -> int:
+        covering = _COVERED_BY.get(kind) if kind is not None else None
+        return 1 if covering and drawn.issuperset(covering) else 2
+
+    return tuple(kind for kind in kinds for _ in range(copies(kind)))
+
 
 def _headers(content_type: str) -> tuple[tuple[str, str], ...]:
     return (("Content-Type", content_type),) if content_type else ()
@@ -695,17 +756,22 @@ def error_responses(
     """Complete error responses (status, headers, body) as `ErrorResponse`, ready for ``cobo_fault.inject``.
 
     With ``valid``, well-formed envelopes (as `error_envelopes` makes them); with ``malformed``, the
-    bodies of `malformed_envelopes`, every kind equally often, except ``success_at_error_status``:
-    whether a success body under an error status is an error is the client's policy (the official
-    SDKs ignore the status), so it comes only when ``defects`` names it, and by default in
-    `responses`, whose properties tell a genuine success apart. Each is served under one of the
-    status classes where clients take different paths: the code's own status (400 for a malformed
-    body), 200, or a gateway 5xx; half of all responses are 200, and the defects of the success
-    flag are at 200 seven times in eight (a client that checks the status first reads the flag
-    only there). An HTML page and a success body under an error status keep their own status.
-    ``statuses`` (a list or a strategy of ints) replaces those choices for every response, and an
-    HTML page then names it. Shrinking moves toward a well-formed envelope at its code's status,
-    then along `DEFECTS`; a falsifying example prints as its label, status and first bytes.
+    bodies of `malformed_envelopes`, except ``success_at_error_status``: whether a success body
+    under an error status is an error is the client's policy (the official SDKs ignore the status),
+    so it comes only when ``defects`` names it, and by default in `responses`, whose properties tell
+    a genuine success apart. Every kind comes equally often, but for seven at half that share
+    (``empty_body``, ``missing_error_message``, ``missing_error_id``, ``code_as_string|float|bool|null``)
+    when the kinds that reach every client path they reach are drawn too (``truncated_json`` and
+    ``no_content_type``, ``short_form``, ``code_as_list_or_object`` with ``out_of_range_code`` or
+    ``missing_error_code``): a bug only one kind shows is then found in more runs. Each is served
+    under one of the status classes where clients take different paths: the code's own status (400
+    for a malformed body), 200, or a gateway 5xx; half of all responses are 200, and the defects of
+    the success flag are at 200 seven times in eight (a client that checks the status first
+    reads the flag only there). An HTML page and a success body under an error status keep their
+    own status. ``statuses`` (a list or a strategy of ints) replaces those choices for every
+    response, and an HTML page then names it. Shrinking moves toward a well-formed envelope at its
+    code's status, then along `DEFECTS`; a falsifying example prints as its label, status and first
+    bytes.
     """
     return _responses(
         statuses=statuses,
@@ -782,7 +848,7 @@ def _responses(
     extra = {"genuine": st.sampled_from(tuple(range(_SUCCESS_SHARE)))} if successes else {}
     return st.builds(
         respond_with,
-        _kinds(kinds),
+        _kinds(_weighted(kinds)),
         code=code_strategy,
         error_id=_error_ids(),
         param=_PARAM,

@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ import pytest_cobo_errors
 from pytest_cobo_errors import CoboFaults, EnvelopeError, parse_envelope
 from pytest_cobo_errors import strategies as strategies_module
 from pytest_cobo_errors.catalog import ERROR_CODES
-from pytest_cobo_errors.envelopes import ENVELOPE_FIELDS
+from pytest_cobo_errors.envelopes import ENVELOPE_FIELDS, build_envelope
 from pytest_cobo_errors.outcomes import RawAnswer
 from pytest_cobo_errors.strategies import (
     DEFECTS,
@@ -231,6 +232,16 @@ def test_huge_values_are_well_formed_but_64_kib_or_more(body: MalformedBody) -> 
     assert len(envelope.message) >= 1 << 16
     assert envelope.description == envelope.message
     assert len(repr(body)) < 200  # a falsifying example stays readable
+
+
+@pytest.mark.parametrize("param", range(9))  # every size with every filler
+def test_huge_values_are_the_bytes_json_dumps_writes(param: int) -> None:
+    envelope = build_envelope(12007, message="Insufficient balance", error_id="0" * 32)
+    body = strategies_module._huge_values(envelope, param)
+    text = json.loads(body.body)["error_message"]
+    expected = {**envelope, "error_message": text, "error_description": text}
+    assert body.body == json.dumps(expected, ensure_ascii=False).encode("utf-8")
+    assert body.code == 12007
 
 
 @settings(FAST, max_examples=6)
@@ -633,3 +644,60 @@ def test_a_failing_response_prints_as_its_label_status_and_first_bytes() -> None
         error_responses(valid=False, defects=["no_content_type"]), lambda r: r.body != b"", settings=SHRINK
     )  # the envelope without its header
     assert re.fullmatch(r"no_content_type as HTTP 400: b'\{\"success\": false, .*'\.\.\. \(\d+ bytes\)", repr(response))
+
+
+# -- the distribution, for finding bugs (see benchmarks/bench_bugs.py) ------------------------------
+
+
+def test_kinds_whose_client_paths_other_kinds_reach_come_at_half_weight_beside_those_kinds() -> None:
+    weighted = strategies_module._weighted
+    covered = strategies_module._COVERED_BY
+    kinds = [None, *(d for d in DEFECTS if d != "success_at_error_status")]
+    counts = {kind: weighted(kinds).count(kind) for kind in kinds}
+    assert {kind for kind, n in counts.items() if n == 1} == set(covered)
+    assert {n for kind, n in counts.items() if kind not in covered} == {2}
+    assert weighted(kinds)[0] is None  # shrinking still moves toward a well-formed envelope first
+    # each is covered by full-weight kinds only, and only while they are drawn too
+    assert not set(covered).intersection(*covered.values())
+    assert weighted(["code_as_string", "no_content_type"]) == ("code_as_string",) * 2 + ("no_content_type",) * 2
+    assert weighted(["missing_error_id"]) == ("missing_error_id",)
+
+
+def test_a_half_weight_kind_comes_about_half_as_often() -> None:
+    counts: dict[str, int] = {}
+
+    @settings(DERANDOMIZED, max_examples=2000)
+    @given(response=error_responses(valid=False, defects=["short_form", "missing_error_id", "not_an_object"]))
+    def collect(response: ErrorResponse) -> None:
+        counts[response.label] = counts.get(response.label, 0) + 1
+
+    collect()
+    assert 0.3 < counts["missing_error_id"] / counts["short_form"] < 0.7
+    assert 0.3 < counts["missing_error_id"] / counts["not_an_object"] < 0.7
+
+
+def test_bad_error_ids_are_never_32_lowercase_hex_and_mostly_break_a_uuid_parser() -> None:
+    hex_id = "0123456789abcdef0123456789abcdef"
+    ids = [
+        strategies_module._BAD_ERROR_IDS[param % len(strategies_module._BAD_ERROR_IDS)](hex_id) for param in range(32)
+    ]
+    assert not any(isinstance(i, str) and re.fullmatch("[0-9a-f]{32}", i) for i in ids)
+
+    def parses(value: object) -> bool:
+        try:
+            uuid.UUID(hex=value)  # type: ignore[arg-type]
+        except (ValueError, TypeError, AttributeError):
+            return False
+        return True
+
+    assert [i for i in ids if parses(i)] == [hex_id.upper(), "01234567-89ab-cdef-0123-456789abcdef"]
+    assert ids[0] == ""  # the simplest form, where shrinking goes
+
+
+def test_out_of_range_codes_take_each_named_value_as_often_as_13000_and_up() -> None:
+    named = strategies_module._OUT_OF_RANGE
+    values = [strategies_module._out_of_range({}, param) for param in range(2 * (len(named) + 1))]
+    assert set(named) <= set(values)
+    assert values[0] == 0  # the simplest
+    assert all(v not in ERROR_CODES and not any(v in family for family in FAMILIES) for v in values)
+    assert sum(v >= 13000 and v not in named for v in values) == 2
