@@ -25,11 +25,7 @@ import bench_overhead
 from bench_harness import PYTEST_HTTPX, Row, Variant, Workspace, interleave, main, ratio_row
 
 TARGET = 1.02
-GUARD_OFF = '''"""Benchmark only: the cobo_fault suite without the network guard."""
-import pytest_cobo_errors.guard
-
-pytest_cobo_errors.guard.arm = lambda board: None
-'''
+GUARD_OFF = bench_overhead.GUARD_OFF
 
 
 COUNT_EVENTS = '''"""Benchmark only: count audited events during the run phase."""

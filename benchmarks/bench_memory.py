@@ -1,7 +1,9 @@
 """Memory over a long run: what each test leaves behind, with ``cobo_fault`` and with pytest-httpx.
 
 A generated suite of 10,000 tests (10 modules of 1,000), each injecting one error and making one
-httpx request, run once with ``cobo_fault`` and once with pytest-httpx's ``httpx_mock``. A tiny
+httpx request, run with pytest-httpx's ``httpx_mock``, with ``cobo_fault`` intercepting httpx, and
+with ``cobo_fault`` intercepting requests too (which no test imports, so its transport waits for
+the library's import every test: what that waiting leaves must be nothing either). A tiny
 plugin counts live objects and allocated blocks (after ``gc.collect()``) once 1,000 tests have
 finished and again when the session ends; the figure is what stayed allocated per test in between.
 pytest itself keeps something per test (its items and reports), so the reference is pytest-httpx
@@ -59,6 +61,7 @@ def variants() -> list[Variant]:
     return [
         Variant("pytest-httpx (httpx_mock)", httpx_mock, (COBO,), env),
         Variant("cobo_fault", (*cobo, "--cobo-transports=httpx"), (PYTEST_HTTPX,), env),
+        Variant("cobo_fault, auto (requests unused)", (*cobo, "--cobo-transports=auto"), (PYTEST_HTTPX,), env),
     ]
 
 
@@ -81,15 +84,16 @@ def run(rounds: int) -> list[Row]:
                     None,
                 )
             )
-        difference = measured[1].median(what) - measured[0].median(what)
-        rows.append(
-            Row(
-                f"retained after test {EARLY:,} of {tests:,}",
-                "cobo_fault minus pytest-httpx",
-                f"{difference:+,.2f} {unit}",
-                None,
+        for m in measured[1:]:
+            difference = m.median(what) - measured[0].median(what)
+            rows.append(
+                Row(
+                    f"retained after test {EARLY:,} of {tests:,}",
+                    f"{m.variant.label} minus pytest-httpx",
+                    f"{difference:+,.2f} {unit}",
+                    None,
+                )
             )
-        )
     return rows
 
 

@@ -1,16 +1,25 @@
 """Per-test cost of ``cobo_fault`` against the same tests written by hand.
 
 One generated suite, 41 documented codes x 10 repetitions = 410 tests; each test injects one
-error and makes one httpx request, then checks the status and the error code. Written four ways, run six:
+error and makes one httpx request, then checks the status and the error code. Written four ways
+(and a copy that imports requests), run nine:
 
 - ``cobo_fault``: ``cobo_fault.inject(code, path=...)``; pytest-httpx's plugin disabled; with
-  ``--cobo-transports=httpx``, and again with ``auto`` (requests intercepted too).
+  ``--cobo-transports=httpx``; with ``auto`` in the same module, which never imports requests (so
+  its transport waits and intercepts nothing); and with ``auto`` in a copy that imports requests
+  (both transports start with every fault set, as in a suite on the official SDK).
 - ``respx``: the ``respx_mock`` fixture with a route returning the same five-field envelope
   (with a fresh ``error_id``) at the same status; both the cobo and pytest-httpx plugins disabled.
 - ``pytest-httpx``: ``httpx_mock.add_response(...)``; the cobo plugin disabled.
 - ``MockTransport``: a client on a bare ``httpx.MockTransport`` (the floor: no mocking library).
 - ``respx + cobo plugin loaded``: the respx suite with the cobo plugin left on but unused, to
   show what the plugin's hooks cost the tests that do not use it.
+
+Two more runs of the ``cobo_fault`` suite (httpx alone) say where its cost above pytest-httpx is,
+each with a plugin written into the benchmark's workspace, never shipped: ``guard off`` makes
+``pytest_cobo_errors.guard.arm`` a no-op (as bench_guard does), and ``at pytest-httpx's seam``
+answers from the same router at ``httpx.HTTPTransport.handle_request``, where pytest-httpx answers,
+instead of through respx's httpcore patches (so no request is converted to httpcore and back).
 
 Figures: the wall time of the whole ``pytest`` process, and the time of its run phase (first
 test start to last test end, so interpreter start-up and collection are left out), per test.
@@ -29,6 +38,33 @@ import sys
 from bench_harness import COBO, PYTEST_HTTPX, Row, Variant, Workspace, interleave, main, ratio_row
 
 REPS = 10
+GUARD_OFF = '''"""Benchmark only: the cobo_fault suite without the network guard."""
+import pytest_cobo_errors.guard
+
+pytest_cobo_errors.guard.arm = lambda board: None
+'''
+AT_HTTPX_SEAM = '''"""Benchmark only: cobo_fault's router answering where pytest-httpx answers, not through respx."""
+import httpx
+import respx
+from pytest_cobo_errors.transports import respx_httpx
+
+_real = httpx.HTTPTransport.handle_request
+
+
+def _start(self, handler):
+    router = respx_httpx._ROUTER = respx_httpx._ROUTER or respx_httpx._FirstRouter()
+    router.board, router.Mocker = handler, respx.mocks.HTTPCoreMocker
+    httpx.HTTPTransport.handle_request = lambda transport, request: router.handler(request)
+
+
+def _stop(self):
+    respx_httpx._ROUTER.board = None
+    httpx.HTTPTransport.handle_request = _real
+
+
+respx_httpx.RespxHttpxTransport.start = _start
+respx_httpx.RespxHttpxTransport.stop = _stop
+'''
 TARGET = 1.05  # against pytest-httpx, httpx intercepted alone (issue "Per-test cost at pytest-httpx's level")
 TARGET_BOTH = 1.15  # the same with requests intercepted too
 URL = "https://api.dev.cobo.com/v1/custody/coin_info/"
@@ -112,11 +148,31 @@ def variants() -> list[Variant]:
     return [
         Variant("pytest-httpx (httpx_mock)", ("test_pytest_httpx.py",), (COBO,)),
         Variant("cobo_fault", ("test_cobo_fault.py", "--cobo-transports=httpx"), (PYTEST_HTTPX,)),
-        # what a user with the requests extra gets by default: requests intercepted too
-        Variant("cobo_fault, httpx+requests", ("test_cobo_fault.py", "--cobo-transports=auto"), (PYTEST_HTTPX,)),
+        # the default with the requests extra installed, in a suite whose code never imports requests:
+        # its transport waits for the import, and intercepts nothing
+        Variant(
+            "cobo_fault, auto (requests unused)", ("test_cobo_fault.py", "--cobo-transports=auto"), (PYTEST_HTTPX,)
+        ),
+        # both transports really active: the module imports requests, as a suite on the official SDK does
+        Variant(
+            "cobo_fault, httpx+requests",
+            ("test_cobo_fault_requests.py", "--cobo-transports=auto"),
+            (PYTEST_HTTPX,),
+        ),
         Variant("respx (respx_mock)", ("test_respx.py",), (COBO, PYTEST_HTTPX)),
         Variant("MockTransport (floor)", ("test_mocktransport.py",), (COBO, PYTEST_HTTPX)),
         Variant("respx + cobo plugin loaded", ("test_respx.py", "--cobo-transports=httpx"), (PYTEST_HTTPX,)),
+        # where cobo_fault's cost above pytest-httpx is (benchmark-only plugins, see the docstring)
+        Variant(
+            "cobo_fault, guard off",
+            ("test_cobo_fault.py", "--cobo-transports=httpx", "-p", "_bench_guard_off"),
+            (PYTEST_HTTPX,),
+        ),
+        Variant(
+            "cobo_fault at pytest-httpx's seam",
+            ("test_cobo_fault.py", "--cobo-transports=httpx", "-p", "_bench_httpx_seam"),
+            (PYTEST_HTTPX,),
+        ),
     ]
 
 
@@ -132,7 +188,12 @@ def run(rounds: int) -> list[Row]:
     header = _header(_cases())
     workspace = Workspace("overhead")
     try:
-        workspace.write({FILES[name]: header + body for name, body in BODIES.items()})
+        files = {FILES[name]: header + body for name, body in BODIES.items()}
+        # requests imported by the module, as by code under test: both transports start with every fault set
+        files["test_cobo_fault_requests.py"] = header + "\nimport requests  # noqa: F401\n" + BODIES["cobo_fault"]
+        workspace.write(files)
+        (workspace.path / "plugins" / "_bench_guard_off.py").write_text(GUARD_OFF)
+        (workspace.path / "plugins" / "_bench_httpx_seam.py").write_text(AT_HTTPX_SEAM)
         measured = interleave(workspace, variants(), rounds)
     finally:
         workspace.close()

@@ -3,7 +3,9 @@
 A generated suite of 200 plain tests (10 modules of 20, no HTTP) is collected with
 ``pytest --collect-only``, with the plugin loaded as installed and with it disabled by
 ``-p no:cobo_errors``. pytest-httpx is disabled in both, so only the cobo plugin differs.
-The figure is the wall time of the whole process: import, configuration, collection.
+The figures are the CPU time of the whole process (import, configuration, collection), which
+another process on a shared machine does not inflate and on which the target is judged, and its
+wall time.
 
     python benchmarks/bench_startup.py [--rounds 11]
 """
@@ -15,7 +17,7 @@ import sys
 
 from bench_harness import COBO, PYTEST_HTTPX, Row, Variant, Workspace, interleave, main, ratio_row
 
-TARGET = 1.03
+TARGET = 1.02  # issue "Per-test cost at pytest-httpx's level": the plugin installed but unused
 MODULES, PER_MODULE = 10, 20
 
 
@@ -57,8 +59,10 @@ def run(rounds: int) -> list[Row]:
         workspace.close()
     name = f"--collect-only, {MODULES * PER_MODULE} plain tests"
     return [
-        ratio_row(name, installed, disabled, "wall", unit="ms", scale=1000, target=TARGET),
-        ratio_row(name, disabled, disabled, "wall", unit="ms", scale=1000),
+        ratio_row(f"{name}, CPU", installed, disabled, "cpu", unit="ms", scale=1000, target=TARGET),
+        ratio_row(f"{name}, CPU", disabled, disabled, "cpu", unit="ms", scale=1000),
+        ratio_row(f"{name}, wall", installed, disabled, "wall", unit="ms", scale=1000),
+        ratio_row(f"{name}, wall", disabled, disabled, "wall", unit="ms", scale=1000),
         Row("import pytest_cobo_errors.plugin", "after pytest, fresh interpreter", f"{cost * 1000:,.1f} ms", None),
     ]
 

@@ -206,6 +206,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         from pytest_cobo_errors.switchboard import SWITCHBOARD
 
         guard.arm(SWITCHBOARD)
+        if not config.getoption("collectonly"):
+            # What every such test needs, made ready once: the first test then costs what the
+            # others do (its duration and its timeout are its own)
+            from pytest_cobo_errors.transports import preload
+
+            importlib.import_module("pytest_cobo_errors.faults")
+            preload(settings.transports)
+            _judging(config)
     codes = settings.codes
     if codes is None:
         return
@@ -323,14 +331,17 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         )
 
 
-def _judged(request: pytest.FixtureRequest, faults: _Faults) -> Iterator[_Faults]:
-    """Run *faults* for one test; at teardown, if the test passed, fail it for faults misused."""
-    from pytest_cobo_errors.faults import describe_problems
-
-    config = request.config
+def _judging(config: pytest.Config) -> None:
+    """Register `_CallVerdicts`, once: at collection if a test names a fixture that needs it, else
+    at the first that does (``request.getfixturevalue``)."""
     if config.stash.get(CALL_VERDICTS, None) is None:
         config.stash[CALL_VERDICTS] = _CallVerdicts()
         config.pluginmanager.register(config.stash[CALL_VERDICTS], "cobo-errors-call-verdicts")
+
+
+def _judged(request: pytest.FixtureRequest, faults: _Faults) -> Iterator[_Faults]:
+    """Run *faults* for one test; at teardown, if the test passed, fail it for faults misused."""
+    _judging(request.config)
     request.node.stash[CALL_OUTCOME] = ""  # a rerun's earlier attempt must not speak for this one
     faults.start()
     try:
@@ -341,6 +352,8 @@ def _judged(request: pytest.FixtureRequest, faults: _Faults) -> Iterator[_Faults
         return
     problems = faults.problems()
     if problems:
+        from pytest_cobo_errors.faults import describe_problems
+
         pytest.fail(describe_problems(problems, faults.fixture_name), pytrace=False)
 
 

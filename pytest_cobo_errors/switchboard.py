@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from pytest_cobo_errors import hosts
+from pytest_cobo_errors import guard, hosts
 from pytest_cobo_errors.catalog import shown
 from pytest_cobo_errors.outcomes import ComputedAnswer, LostAnswer, Outcome, check_producible
 from pytest_cobo_errors.rules import (
@@ -217,8 +217,6 @@ class Switchboard:
     # -- windows ----------------------------------------------------------------------------
     def open(self, faults: CoboFaults, label: str) -> Window:
         """Activate *faults*: start its transports, arm the guard, attribute this context to it."""
-        from pytest_cobo_errors import guard
-
         guard.arm(self)
         _note_thread_starts()
         with self.lock:
@@ -274,6 +272,9 @@ class Switchboard:
         transport.stop()
 
     def _refresh(self) -> None:
+        if not self.windows and not self.session_bases:  # every test's close comes here: nothing to add up
+            self._guarded, self._served = hosts.COBO_HOSTS, ()
+            return
         bases = [*self.session_bases, *(b for w in self.windows for b in w.faults.base_urls)]
         self._guarded = hosts.guarded_hosts(bases)
         self._served = tuple(
@@ -363,7 +364,7 @@ class Switchboard:
 
     def _to_loopback(self, request: CapturedRequest) -> bool:
         """Whether an in-process request is addressed to a server of ours on loopback (it goes there)."""
-        return any(base.same_origin(request) for base in self._served)
+        return bool(self._served) and any(base.same_origin(request) for base in self._served)
 
     def __call__(self, request: CapturedRequest, *, others_may_answer: bool = False) -> Decision:
         __tracebackhide__ = True  # failures show the user's frames, not the plugin's

@@ -571,27 +571,47 @@ def status_class(status: int) -> str:
     return f"{status // 100}xx"
 
 
-def test_every_defect_comes_at_2xx_4xx_and_5xx_with_200_half_the_time() -> None:
-    # deterministic (derandomize=True), and generous: 2,000 examples hold each defect at 200 about
-    # 36 times (the success flag's about 60), and at 4xx and 5xx a few times or more
-    seen: dict[str, set[str]] = {}
-    count = {"2xx": 0, "all": 0}
+@pytest.mark.parametrize("kind", ["well_formed", *DEFECTS])
+def test_every_defect_comes_at_2xx_4xx_and_5xx(kind: str) -> None:
+    # reachability, asked of each kind alone: a fixed sample of all kinds is not a stable witness,
+    # as Hypothesis mixes constants from the modules loaded into what it draws (a suite that loads
+    # more modules draws differently, derandomized or not)
+    strategy = error_responses() if kind == "well_formed" else error_responses(valid=False, defects=[kind])
+    expected = {"html_gateway_page": {"4xx", "5xx"}, "success_at_error_status": {"4xx", "5xx"}}
+    for cls in ("2xx", "4xx", "5xx"):
 
-    @settings(DERANDOMIZED, max_examples=2000)
+        def at_class(response: ErrorResponse, cls: str = cls) -> bool:
+            return response.label.split()[0] == kind and status_class(response.status) == cls
+
+        if cls in expected.get(kind, {"2xx", "4xx", "5xx"}):
+            assert at_class(find(strategy, at_class, settings=settings(DERANDOMIZED, max_examples=2000)))
+        else:
+            with pytest.raises(NoSuchExample):
+                find(strategy, at_class, settings=settings(DERANDOMIZED, max_examples=300))
+
+
+def test_without_defects_named_the_success_body_at_an_error_status_is_not_made() -> None:
+    seen: set[str] = set()
+
+    @settings(DERANDOMIZED, max_examples=500)
     @given(response=error_responses())
     def collect(response: ErrorResponse) -> None:
-        seen.setdefault(response.label.split()[0], set()).add(status_class(response.status))
+        seen.add(response.label.split()[0])
+
+    collect()
+    assert "success_at_error_status" not in seen  # only when named, or from responses()
+
+
+def test_200_comes_about_half_the_time() -> None:
+    count = {"2xx": 0, "all": 0}
+
+    @settings(DERANDOMIZED, max_examples=1000)
+    @given(response=error_responses())
+    def collect(response: ErrorResponse) -> None:
         count["all"] += 1
         count["2xx"] += 200 <= response.status < 300
 
     collect()
-    own_status = {"html_gateway_page": {"4xx", "5xx"}}
-    for defect in DEFECTS:
-        if defect == "success_at_error_status":
-            assert defect not in seen  # only when named, or from responses()
-            continue
-        assert seen[defect] == own_status.get(defect, {"2xx", "4xx", "5xx"}), defect
-    assert seen["well_formed"] == {"2xx", "4xx", "5xx"}
     assert 0.4 < count["2xx"] / count["all"] < 0.6
 
 

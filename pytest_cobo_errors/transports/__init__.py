@@ -1,7 +1,10 @@
 """The transport registry: which HTTP libraries the rules reach in-process, and what each can produce.
 
 A transport joins with one `register` call naming its module; the module is imported only when
-a fault set that chose the transport starts, so loading the plugin imports no HTTP library.
+a fault set that chose the transport starts, so loading the plugin imports no HTTP library. A
+transport that names the library it ``patches`` waits, besides, for that library to be imported
+(`pytest_cobo_errors.transports.deferred`): a fault set that chose it imports nothing the tests
+do not.
 Help texts, option validation and the conformance suite all read `TRANSPORTS`. The types that
 cross the boundary are in `pytest_cobo_errors.transports.contract`.
 
@@ -11,9 +14,11 @@ sockets) are still kept off Cobo's hosts by the network guard (`pytest_cobo_erro
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import importlib.util
+import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -30,6 +35,7 @@ __all__ = [
     "in_process",
     "load",
     "parse_transports",
+    "preload",
     "register",
     "require",
 ]
@@ -47,6 +53,8 @@ class TransportSpec(NamedTuple):
     can produce (None: every network fault, no delay). A transport that is not ``in_process`` is a
     server on loopback: requests reach it from anywhere, so they belong to whichever fault set
     chose it, not to the code that sent them; ``fixture`` names the fixture that offers it.
+    ``patches`` names the top-level module the transport patches, if starting it can wait until
+    that module is imported (no request can go through a library nobody imported).
     """
 
     name: str
@@ -56,6 +64,7 @@ class TransportSpec(NamedTuple):
     capabilities: Capabilities | None = None
     in_process: bool = True
     fixture: str = "cobo_fault"
+    patches: str = ""
 
 
 TRANSPORTS: dict[str, TransportSpec] = {}
@@ -76,6 +85,7 @@ register(
         "pytest_cobo_errors.transports.requests_adapter",
         "requests",
         "pip install 'pytest-cobo-errors[requests]'",
+        patches="requests",
     )
 )
 
@@ -197,7 +207,31 @@ def check_supported(
 
 
 def load(name: str) -> Transport:
-    """A fresh, unstarted transport *name* (its library is imported now, not before)."""
-    module = importlib.import_module(TRANSPORTS[name].module)
+    """A fresh, unstarted transport *name*: its module and library are imported now, or, for one
+    that ``patches`` a library not imported yet, when that library is."""
+    spec = TRANSPORTS[name]
+    if spec.patches and spec.patches not in sys.modules:
+        from pytest_cobo_errors.transports.deferred import Deferred
+
+        return Deferred(name, spec.patches, functools.partial(_make, spec.module))
+    return _make(spec.module)
+
+
+def preload(names: Iterable[str]) -> None:
+    """Import the modules of transports *names* that `load` would import now, ahead of the first
+    fault set (a transport still waiting for its library imports nothing). One that fails to
+    import is left to fail where it is used, as it would have."""
+    for name in names:
+        spec = TRANSPORTS[name]
+        if not spec.patches or spec.patches in sys.modules:
+            with contextlib.suppress(ImportError):
+                importlib.import_module(spec.module)
+
+
+def _make(name: str) -> Transport:
+    # sys.modules first: import_module's machinery costs more than the transport it makes, every test
+    module = sys.modules.get(name)
+    if module is None or getattr(module.__spec__, "_initializing", False):  # not imported, or not yet whole
+        module = importlib.import_module(name)
     transport: Transport = module.make()
     return transport

@@ -16,7 +16,7 @@ A contributor adding a transport reads this module and nothing else of the rule 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Protocol, TypeAlias
 from urllib.parse import parse_qsl, urlsplit
@@ -57,18 +57,26 @@ class Headers(Mapping[str, str]):
     (RFC 9110's rule for combining field lines). The ``repr`` masks credentials.
     """
 
-    __slots__ = ("_items",)
+    __slots__ = ("_captured", "_merged")
 
     def __init__(self, items: Mapping[str, str] | Sequence[tuple[str, str]] = ()) -> None:
-        pairs = items.items() if isinstance(items, Mapping) else items
-        merged: dict[str, tuple[str, str]] = {}
-        for name, value in pairs:
-            key = name.lower()
-            if key in merged:
-                merged[key] = (merged[key][0], f"{merged[key][1]}, {value}")
-            else:
-                merged[key] = (name, value)
-        self._items = merged
+        self._captured: list[tuple[str, str]] | None = None
+        self._merged: dict[str, tuple[str, str]] | None = _merge(items.items() if isinstance(items, Mapping) else items)
+
+    @classmethod
+    def captured(cls, pairs: list[tuple[str, str]]) -> Headers:
+        """The headers of a request a transport captured, as a new list of names and values it
+        hands over: merged when first looked at, since most requests are answered without a look."""
+        headers = cls.__new__(cls)
+        headers._captured, headers._merged = pairs, None
+        return headers
+
+    @property
+    def _items(self) -> dict[str, tuple[str, str]]:
+        merged = self._merged
+        if merged is None:
+            merged = self._merged = _merge(self._captured or ())
+        return merged
 
     def __getitem__(self, name: str) -> str:
         return self._items[name.lower()][1]
@@ -92,6 +100,17 @@ class Headers(Mapping[str, str]):
 
     def __repr__(self) -> str:
         return f"Headers({ {name: mask(name, value) for name, value in self._items.values()} })"
+
+
+def _merge(pairs: Iterable[tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    merged: dict[str, tuple[str, str]] = {}
+    for name, value in pairs:
+        key = name.lower()
+        if key in merged:
+            merged[key] = (merged[key][0], f"{merged[key][1]}, {value}")
+        else:
+            merged[key] = (name, value)
+    return merged
 
 
 HeadersLike: TypeAlias = "Headers | Mapping[str, str] | Sequence[tuple[str, str]]"

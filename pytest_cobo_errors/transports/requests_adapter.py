@@ -36,6 +36,7 @@ from pytest_cobo_errors.transports.contract import (
     CapturedRequest,
     Decision,
     Handler,
+    Headers,
     NetworkFault,
     Reply,
 )
@@ -130,7 +131,7 @@ class _AskingAdapter(requests.adapters.BaseAdapter):
         captured = CapturedRequest(
             str(request.method),
             str(request.url),
-            list(request.headers.items()),
+            Headers.captured(list(request.headers.items())),
             _content(request),
             transport="requests",
         )

@@ -24,6 +24,7 @@ from pytest_cobo_errors.transports.contract import (
     CapturedRequest,
     Decision,
     Handler,
+    Headers,
     NetworkFault,
     Reply,
 )
@@ -59,14 +60,19 @@ def to_httpx(reply: Reply, request: httpx.Request) -> httpx.Response:
     # as bytes: httpx encodes str header values as ASCII, but HTTP sends latin-1 (RFC 9110 5.5)
     headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers]
     if reply.drop_after is None:
-        return httpx.Response(reply.status, headers=headers, content=reply.body, request=request)
+        # The Content-Length that Response(content=...) would add, without its reading the body
+        # through a stream into a copy nobody reads (respx hands the stream on): 2 µs, not 11
+        if reply.body and not any(k.lower() == b"content-length" for k, _ in headers):
+            headers.append((b"Content-Length", str(len(reply.body)).encode()))
+        return httpx.Response(reply.status, headers=headers, stream=httpx.ByteStream(reply.body), request=request)
     headers.append((b"Content-Length", str(len(reply.body)).encode()))
     stream = _DroppingStream(reply.body[: reply.drop_after])
     return httpx.Response(reply.status, headers=headers, stream=stream, request=request)
 
 
 def _capture(request: httpx.Request) -> CapturedRequest:
-    return CapturedRequest(request.method, str(request.url), list(request.headers.multi_items()), request.content)
+    headers = Headers.captured(request.headers.multi_items())  # a new list each call
+    return CapturedRequest(request.method, str(request.url), headers, request.content)
 
 
 class _Patch:
@@ -86,8 +92,12 @@ class _Patch:
         self.original = getattr(owner, name)
         self.local = name in vars(owner)  # an inherited method is removed again, not set on the subclass
 
-    def start(self) -> None:
-        setattr(self.owner, self.name, self.replacement)
+    def moved(self) -> bool:
+        """Whether the target is no longer the original this patch restores (a user's monkeypatch)."""
+        own = self.owner.__dict__.get(self.name)  # one look, where getattr and vars took two
+        if self.local:
+            return own is not self.original
+        return own is not None or getattr(self.owner, self.name) is not self.original
 
     def stop(self) -> None:
         if self.local:
@@ -111,9 +121,7 @@ def _patches(mocker: Any) -> list[_Patch]:
     # Built again if httpcore was imported afresh since (pytester's in-process runs unload modules),
     # or if anything else replaced a target since (a user's monkeypatch): its method is the original
     # to call through to and to restore, as mock.patch would read it now.
-    stale = sys.modules.get("httpcore") is not _BUILT_FOR[0] or any(
-        getattr(p.owner, p.name) is not p.original or (p.name in vars(p.owner)) != p.local for p in _PATCHES
-    )
+    stale = sys.modules.get("httpcore") is not _BUILT_FOR[0] or any(p.moved() for p in _PATCHES)
     if not _PATCHES or stale:
         owners = _targets(mocker)
         _BUILT_FOR[0] = sys.modules.get("httpcore")
@@ -140,12 +148,16 @@ class _FirstRouter(respx.MockRouter):
         self.Mocker = mocker
         mocker.routers.insert(0, self)  # ahead of routers the user started earlier, too
         if not mocker._patches:  # else a user's router patched already: respx shares one set
-            for patch in _patches(mocker):
-                patch.start()
-                mocker._patches.append(patch)
+            patches = _patches(mocker)
+            for patch in patches:
+                setattr(patch.owner, patch.name, patch.replacement)
+            mocker._patches.extend(patches)
 
     def _others(self) -> list[Any]:
-        return [router for router in cast(Any, self.Mocker).routers if router is not self]
+        routers: list[Any] = cast(Any, self.Mocker).routers
+        if len(routers) == 1 and routers[0] is self:  # nearly always: no router of the user's
+            return []
+        return [router for router in routers if router is not self]
 
     def _decide(self, request: httpx.Request, others: list[Any]) -> tuple[CapturedRequest, Decision]:
         board = self.board
