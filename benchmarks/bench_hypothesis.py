@@ -93,7 +93,7 @@ def test_generated(cobo_fault, code, message):
         response = CLIENT.get(URL)
     check(response, code, message)
 """,
-    "test_cobo_faults.py": """
+    "test_fault_set_blocks.py": """
 from pytest_cobo_errors import CoboFaults
 
 
@@ -127,7 +127,7 @@ def variants() -> list[Variant]:
     return [
         Variant("respx.mock per example", ("test_respx.py",), (COBO, PYTEST_HTTPX)),
         Variant("cobo_fault.example()", ("test_cobo_example.py", "--cobo-transports=httpx"), (PYTEST_HTTPX,)),
-        Variant("CoboFaults() per example", ("test_cobo_faults.py", "--cobo-transports=httpx"), (PYTEST_HTTPX,)),
+        Variant("CoboFaults() per example", ("test_fault_set_blocks.py", "--cobo-transports=httpx"), (PYTEST_HTTPX,)),
         Variant("MockTransport per example (floor)", ("test_mocktransport.py",), (COBO, PYTEST_HTTPX)),
     ]
 

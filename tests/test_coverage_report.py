@@ -116,7 +116,7 @@ def test_workers_report_to_the_controller_under_xdist(pytester: pytest.Pytester)
     result.stdout.fnmatch_lines(["error codes   24/41 exercised*", "HTTP statuses  2/10 exercised"])
 
 
-def test_cobo_faults_blocks_count_too(pytester: pytest.Pytester) -> None:
+def test_fault_set_blocks_count_too(pytester: pytest.Pytester) -> None:
     # the Hypothesis pattern uses CoboFaults() per example, with no fixture in reach
     pytester.makepyfile(
         """

@@ -235,7 +235,7 @@ def test_the_transports_marker_rejects_unknown_names_clearly(pytester: pytest.Py
     )
 
 
-def test_cobo_faults_context_manager_works_outside_fixtures() -> None:
+def test_a_fault_set_is_its_own_context_manager_outside_fixtures() -> None:
     import httpx
 
     from pytest_cobo_errors import CoboFaults

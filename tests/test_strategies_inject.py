@@ -128,7 +128,7 @@ def test_a_drawn_status_is_the_one_served(cobo_fault: CoboFaults, response: Erro
 
 @settings(max_examples=25, database=None, deadline=None)
 @given(body=malformed_envelopes(defects=["short_form", "html_gateway_page"]))
-def test_cobo_faults_per_example_takes_them_too(body: MalformedBody) -> None:
+def test_a_fault_set_per_example_takes_them_too(body: MalformedBody) -> None:
     with CoboFaults(transports="httpx") as fault:
         response = served(fault, body)
         assert (response.status_code, response.content) == (body.status, body.body)

@@ -61,7 +61,7 @@ def test_a_network_fault_raises_the_librarys_own_exception(
     assert rule.call_count == 1
 
 
-def test_a_dropped_connection_breaks_while_the_body_is_read(faults: CoboFaults, client: Client, base: str) -> None:
+def test_a_truncated_response_breaks_while_the_body_is_read(faults: CoboFaults, client: Client, base: str) -> None:
     faults.inject(truncated_response(1000, after=20), path=COIN_INFO)
     with pytest.raises(client.errors["truncated_response"]):
         client.get(base + COIN_INFO)
@@ -121,7 +121,7 @@ def test_a_latin_1_header_value_arrives_as_declared(faults: CoboFaults, client: 
     assert (page.status, page.content, page.headers["X-Note"]) == (503, b"", value)
 
 
-def test_a_dropped_connection_stays_dropped_for_a_head_request(faults: CoboFaults, client: Client, base: str) -> None:
+def test_a_truncated_response_stays_truncated_for_a_head_request(faults: CoboFaults, client: Client, base: str) -> None:
     if client.name.startswith(("requests", "urllib3")):
         pytest.skip("urllib3 reads no body for HEAD, and takes a connection closed in the headers for their end")
     faults.inject(truncated_response(1000, after=20), method="HEAD", path=COIN_INFO)
