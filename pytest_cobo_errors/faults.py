@@ -25,6 +25,7 @@ from pytest_cobo_errors.hosts import (
 )
 from pytest_cobo_errors.outcomes import (
     ErrorAnswer,
+    LostAnswer,
     NetworkFault,
     Outcome,
     OutcomeLike,
@@ -142,6 +143,10 @@ def _for_api(outcome: Outcome, api: Api) -> Outcome:
         inner = _for_api(outcome.inner, api)
         if inner is not outcome.inner:
             return replace(outcome, inner=inner, status=inner.status or outcome.status, code=inner.code)
+    if isinstance(outcome, LostAnswer) and outcome.inner is not None:  # the answer that was lost is the API's
+        inner = _for_api(outcome.inner, api)
+        if inner is not outcome.inner:
+            return outcome.with_inner(inner)
     return outcome
 
 

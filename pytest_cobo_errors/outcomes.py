@@ -58,6 +58,7 @@ __all__ = [
     "connect_timeout",
     "error",
     "gateway",
+    "is_computed",
     "lost",
     "read_timeout",
     "respond",
@@ -317,14 +318,19 @@ class ComputedAnswer:
                 outcome = as_outcome(value)
         except (TypeError, ValueError) as bad:
             raise type(bad)(f"{self.label} returned {shown(value)}: {bad}") from None
-        if isinstance(outcome, ComputedAnswer) or (
-            isinstance(outcome, LostAnswer) and isinstance(outcome.inner, ComputedAnswer)
-        ):
+        if is_computed(outcome):
             raise TypeError(f"{self.label} returned {shown(value)}: a function returns an answer, not another function")
         return outcome
 
     def __repr__(self) -> str:
         return f"ComputedAnswer({function_name(self.function)})"
+
+
+def is_computed(outcome: Outcome) -> bool:
+    """Whether answering with *outcome* calls a user's function: a `ComputedAnswer`, or one lost."""
+    return isinstance(outcome, ComputedAnswer) or (
+        isinstance(outcome, LostAnswer) and isinstance(outcome.inner, ComputedAnswer)
+    )
 
 
 def _computed(function: Callable[..., object]) -> ComputedAnswer:

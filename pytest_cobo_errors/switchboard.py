@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from pytest_cobo_errors import guard, hosts
 from pytest_cobo_errors.catalog import shown
-from pytest_cobo_errors.outcomes import ComputedAnswer, LostAnswer, Outcome, check_producible
+from pytest_cobo_errors.outcomes import ComputedAnswer, LostAnswer, Outcome, check_producible, is_computed
 from pytest_cobo_errors.rules import (
     BlockedRequestError,
     Call,
@@ -144,12 +144,6 @@ class _Pending:
     outcome: Outcome
 
 
-def _computed(outcome: Outcome) -> bool:
-    return isinstance(outcome, ComputedAnswer) or (
-        isinstance(outcome, LostAnswer) and isinstance(outcome.inner, ComputedAnswer)
-    )
-
-
 def _check_producible(outcome: Outcome, transport: str, computed: ComputedAnswer) -> None:
     """Refuse what *computed* returned if *transport* cannot produce it (declared outcomes were
     checked when their rule was declared; a computed one can only be checked now)."""
@@ -160,11 +154,10 @@ def _check_producible(outcome: Outcome, transport: str, computed: ComputedAnswer
 
 
 def _resolved(outcome: Outcome, request: CapturedRequest, rule: FaultRule) -> Outcome:
-    """*outcome* as it answers *request*: a `Computed` answer called (also inside a `LostAnswer`),
-    answers left to the rule put in the form of its API. What a user's function raises propagates."""
+    """*outcome* as it answers *request*: a `ComputedAnswer` called (also inside a `LostAnswer`),
+    what it returned put in the form of the rule's API, as a declared answer was at declaration.
+    What a user's function raises propagates."""
     __tracebackhide__ = True  # failures show the user's frames, not the plugin's
-    if not isinstance(outcome, (ComputedAnswer, LostAnswer)):
-        return outcome
     from pytest_cobo_errors.faults import _for_api  # the rule's own conversion, as at declaration
 
     api = rule.api
@@ -172,13 +165,8 @@ def _resolved(outcome: Outcome, request: CapturedRequest, rule: FaultRule) -> Ou
         computed = outcome
         outcome = _for_api(computed.resolve(request, api), api)
         _check_producible(outcome, request.transport, computed)
-    if isinstance(outcome, LostAnswer) and outcome.inner is not None:
-        inner = outcome.inner
-        if isinstance(inner, ComputedAnswer):
-            inner = inner.resolve(request, api)
-        inner = _for_api(inner, api)
-        if inner is not outcome.inner:
-            outcome = outcome.with_inner(inner)
+    elif isinstance(outcome, LostAnswer) and isinstance(outcome.inner, ComputedAnswer):
+        outcome = outcome.with_inner(_for_api(outcome.inner.resolve(request, api), api))
     return outcome
 
 
@@ -430,7 +418,7 @@ class Switchboard:
                 if verdict.rule is None or verdict.outcome is None:
                     declined.append((window, verdict))
                     continue
-                if _computed(verdict.outcome):
+                if is_computed(verdict.outcome):
                     return _Pending(window, verdict.rule, verdict.outcome), declined
                 reply = self._deliver(request, window, verdict.rule, verdict.outcome)
             return reply, declined

@@ -38,6 +38,16 @@ def test_a_success_lost_after_the_call_was_recorded(faults: CoboFaults, client: 
         assert call.reply.kind == kind
 
 
+def test_a_lost_answer_on_a_waas2_path_is_waas2s_answer(faults: CoboFaults, client: Client, base: str) -> None:
+    transfer = "/v2/transactions/transfer"
+    rule = faults.inject(lost(success(PAID), kind="truncated_response"), method="POST", path=transfer)
+    with pytest.raises(client.errors["truncated_response"]):
+        client.post(base + transfer, data={"request_id": "r-1"})
+    (call,) = rule.calls
+    assert isinstance(call.reply, Reply)
+    assert json.loads(call.reply.body) == PAID  # the bare object WaaS 2.0 answers, cut on the way back
+
+
 def test_a_dropped_answer_is_the_success_body_cut_mid_way(faults: CoboFaults, client: Client, base: str) -> None:
     rule = faults.inject(lost(success(PAID), kind="truncated_response", after=10), path=WITHDRAW)
     status, received, error = client.stream(base + WITHDRAW)
