@@ -24,6 +24,7 @@ from pytest_cobo_errors.hosts import (
     parse_base_url,
 )
 from pytest_cobo_errors.outcomes import (
+    NETWORK_FAULTS,
     ErrorAnswer,
     LostAnswer,
     NetworkFault,
@@ -34,15 +35,9 @@ from pytest_cobo_errors.outcomes import (
     as_outcome,
     check_producible,
     computed_success,
-    connect_error,
-    connect_timeout,
-    connection_reset,
     error,
     gateway,
-    no_response,
-    read_timeout,
     success,
-    truncated_response,
 )
 from pytest_cobo_errors.rules import Call, FaultRule, Predicate, RuleBook
 from pytest_cobo_errors.signing import SignedOutcome, Spelling, TestKey, check_spelling, session_key
@@ -445,18 +440,9 @@ class CoboFaults:
         socket, so it produces ``connection_reset``, ``no_response`` and ``truncated_response``,
         and a real timeout with ``delay=`` longer than the client's own timeout.
         """
-        builders: tuple[Callable[[], Outcome], ...] = (
-            connect_timeout,
-            read_timeout,
-            connect_error,
-            connection_reset,
-            no_response,
-            truncated_response,
-        )
-        makers = {maker.__name__: maker for maker in builders}
-        if not isinstance(kind, str) or kind not in makers:
+        if not isinstance(kind, str) or kind not in NETWORK_FAULTS:
             raise ValueError(f"unknown network fault {shown(kind)}; valid: {', '.join(NETWORK_FAULT_KINDS)}")
-        return self._rule([makers[kind]()], "network", options)
+        return self._rule([NETWORK_FAULTS[kind]()], "network", options)
 
     def sequence(
         self,

@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
 from pytest_cobo_errors.catalog import (
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from pytest_cobo_errors.transports.contract import CapturedRequest
 
 __all__ = [
+    "NETWORK_FAULTS",
     "ComputedAnswer",
     "ErrorAnswer",
     "GatewayPage",
@@ -684,6 +686,15 @@ def truncated_response(
     if not 0 <= cut < len(reply.body):
         raise ValueError(f"after must be from 0 to {len(reply.body) - 1} bytes, got {number_text(cut)}")
     return RawAnswer(reply.status, reply.body, dict(reply.headers), cut, error_code(code).code)
+
+
+NETWORK_FAULTS: Mapping[str, Callable[[], Outcome]] = MappingProxyType(
+    {
+        builder.__name__: builder  # a kind is the name of the outcome that builds it
+        for builder in (connect_timeout, read_timeout, connect_error, connection_reset, no_response, truncated_response)
+    }
+)
+"""Each kind ``network()`` (and a scenario's ``network``) takes, and what builds it."""
 
 
 _OUTCOME_TYPES = (ErrorAnswer, GatewayPage, SuccessAnswer, RawAnswer, NetworkFault, ComputedAnswer)

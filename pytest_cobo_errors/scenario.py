@@ -41,16 +41,11 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from pytest_cobo_errors.catalog import error_code, shown
 from pytest_cobo_errors.outcomes import (
+    NETWORK_FAULTS,
     Outcome,
-    connect_error,
-    connect_timeout,
-    connection_reset,
     error,
     gateway,
-    no_response,
-    read_timeout,
     success,
-    truncated_response,
 )
 from pytest_cobo_errors.signing import (
     SIGNATURE_FAULTS,
@@ -93,14 +88,6 @@ _RULE_KEYS: dict[str, tuple[str, ...]] = {
 }
 _EVERY_KEY = frozenset(key for keys in _RULE_KEYS.values() for key in keys)
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-_NETWORK: dict[str, Callable[[], Outcome]] = {
-    "connect_timeout": connect_timeout,
-    "read_timeout": read_timeout,
-    "connect_error": connect_error,
-    "connection_reset": connection_reset,
-    "no_response": no_response,
-    "truncated_response": truncated_response,
-}
 _FORMATS = {".toml": "toml", ".json": "json"}
 
 
@@ -255,7 +242,7 @@ def _answer(table: Mapping[str, Any], kind: str, where: str) -> Outcome:
         body = _text(table.get("body", "html"), _at(where, "body"))
         outcome = _api(where, lambda: gateway(code, body=body, headers=headers))
     elif kind == "network":
-        outcome = _NETWORK[_text(value, _at(where, "network"), valid=NETWORK_FAULT_KINDS)]()
+        outcome = NETWORK_FAULTS[_text(value, _at(where, "network"), valid=NETWORK_FAULT_KINDS)]()
     else:
         _api(_at(where, "succeed"), lambda: success(value))  # the result is told apart from the rest
         outcome = _api(where, lambda: success(value, status=status, headers=headers))

@@ -223,3 +223,9 @@ def test_each_network_kind_is_the_name_of_the_outcome_that_builds_it(kind: str) 
     (outcome,) = _faults().network(kind).outcomes
     built = getattr(pytest_cobo_errors, kind)()
     assert (type(outcome), outcome.label) == (type(built), built.label)
+
+
+def test_the_network_kinds_are_the_contracts() -> None:
+    from pytest_cobo_errors.outcomes import NETWORK_FAULTS
+
+    assert tuple(NETWORK_FAULTS) == NETWORK_FAULT_KINDS  # what transports declare they can produce
