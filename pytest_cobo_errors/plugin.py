@@ -362,7 +362,7 @@ def cobo_fault(request: pytest.FixtureRequest) -> Iterator[CoboFaults]:
     """Inject documented Cobo errors, gateway pages and network faults into this test's HTTP traffic.
 
     ``cobo_fault.inject(12007, path="/v1/custody/new_withdraw_request/")`` answers matching
-    requests to the Cobo hosts with that error; ``status(503)``, ``network("read_timeout")``,
+    requests to the Cobo hosts with that error; ``gateway(503)``, ``network("read_timeout")``,
     ``fail_then_succeed(1010, times=2)``, ``sequence([...])`` and ``succeed(...)`` declare other
     answers. A request no rule answers fails the test and never reaches the network; a rule
     never used fails the test at teardown unless declared ``optional=True``.

@@ -32,6 +32,20 @@ def test_fixtures_lists_cobo_fault_with_a_standalone_summary(pytester: pytest.Py
     )
 
 
+@pytest.mark.parametrize("fixture", ["cobo_fault", "cobo_server"])
+def test_a_fixture_docstring_names_only_methods_its_fault_set_has(fixture: str) -> None:
+    """What ``pytest --fixtures`` teaches must still work: a method renamed before the first release
+    must not live on in a docstring."""
+    import re
+
+    from pytest_cobo_errors import CoboServer, plugin
+
+    doc = getattr(plugin, fixture).__doc__ or ""
+    named = set(re.findall(r"``(?:\w+\.)?([a-z_]+)\(", doc))
+    assert named, "the docstring shows no call"
+    assert sorted(name for name in named if not hasattr(CoboServer, name)) == []
+
+
 def test_markers_are_registered_with_their_signature(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--markers")
     result.stdout.fnmatch_lines(["@pytest.mark.cobo_transports(*names): the HTTP libraries cobo_fault intercepts*"])

@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import seed as hypothesis_seed
@@ -615,6 +616,11 @@ def test_200_comes_about_half_the_time() -> None:
     assert 0.4 < count["2xx"] / count["all"] < 0.6
 
 
+@pytest.mark.skipif(
+    hypothesis.__version_info__ < (6, 129),
+    reason="Hypothesis before 6.129 draws a sampled_from's first entries more often: under 6.80, 6.120 and "
+    "6.128, code_as_null came at 2xx 0-3 times in some seeds' 1,000 examples (9-14 from 6.129 on)",
+)
 @pytest.mark.parametrize("number", range(3))
 def test_each_defect_is_at_a_2xx_status_within_a_thousand_examples(number: int) -> None:
     at_2xx: set[str] = set()
