@@ -15,11 +15,9 @@ error and makes one httpx request, then checks the status and the error code. Wr
 - ``respx + cobo plugin loaded``: the respx suite with the cobo plugin left on but unused, to
   show what the plugin's hooks cost the tests that do not use it.
 
-Two more runs of the ``cobo_fault`` suite (httpx alone) say where its cost above pytest-httpx is,
-each with a plugin written into the benchmark's workspace, never shipped: ``guard off`` makes
-``pytest_cobo_errors.guard.arm`` a no-op (as bench_guard does), and ``at pytest-httpx's seam``
-answers from the same router at ``httpx.HTTPTransport.handle_request``, where pytest-httpx answers,
-instead of through respx's httpcore patches (so no request is converted to httpcore and back).
+One more run of the ``cobo_fault`` suite (httpx alone) says what of its cost is the network
+guard's, with a plugin written into the benchmark's workspace, never shipped: ``guard off`` makes
+``pytest_cobo_errors.guard.arm`` a no-op (as bench_guard does).
 
 Figures: the wall time of the whole ``pytest`` process, and the time of its run phase (first
 test start to last test end, so interpreter start-up and collection are left out), per test.
@@ -42,28 +40,6 @@ GUARD_OFF = '''"""Benchmark only: the cobo_fault suite without the network guard
 import pytest_cobo_errors.guard
 
 pytest_cobo_errors.guard.arm = lambda board: None
-'''
-AT_HTTPX_SEAM = '''"""Benchmark only: cobo_fault's router answering where pytest-httpx answers, not through respx."""
-import httpx
-import respx
-from pytest_cobo_errors.transports import respx_httpx
-
-_real = httpx.HTTPTransport.handle_request
-
-
-def _start(self, handler):
-    router = respx_httpx._ROUTER = respx_httpx._ROUTER or respx_httpx._FirstRouter()
-    router.board, router.Mocker = handler, respx.mocks.HTTPCoreMocker
-    httpx.HTTPTransport.handle_request = lambda transport, request: router.handler(request)
-
-
-def _stop(self):
-    respx_httpx._ROUTER.board = None
-    httpx.HTTPTransport.handle_request = _real
-
-
-respx_httpx.RespxHttpxTransport.start = _start
-respx_httpx.RespxHttpxTransport.stop = _stop
 '''
 TARGET = 1.05  # against pytest-httpx, httpx intercepted alone (issue "Per-test cost at pytest-httpx's level")
 TARGET_BOTH = 1.15  # the same with requests intercepted too
@@ -162,15 +138,10 @@ def variants() -> list[Variant]:
         Variant("respx (respx_mock)", ("test_respx.py",), (COBO, PYTEST_HTTPX)),
         Variant("MockTransport (floor)", ("test_mocktransport.py",), (COBO, PYTEST_HTTPX)),
         Variant("respx + cobo plugin loaded", ("test_respx.py", "--cobo-transports=httpx"), (PYTEST_HTTPX,)),
-        # where cobo_fault's cost above pytest-httpx is (benchmark-only plugins, see the docstring)
+        # what of cobo_fault's cost is the guard's (a benchmark-only plugin, see the docstring)
         Variant(
             "cobo_fault, guard off",
             ("test_cobo_fault.py", "--cobo-transports=httpx", "-p", "_bench_guard_off"),
-            (PYTEST_HTTPX,),
-        ),
-        Variant(
-            "cobo_fault at pytest-httpx's seam",
-            ("test_cobo_fault.py", "--cobo-transports=httpx", "-p", "_bench_httpx_seam"),
             (PYTEST_HTTPX,),
         ),
     ]
@@ -193,7 +164,6 @@ def run(rounds: int) -> list[Row]:
         files["test_cobo_fault_requests.py"] = header + "\nimport requests  # noqa: F401\n" + BODIES["cobo_fault"]
         workspace.write(files)
         (workspace.path / "plugins" / "_bench_guard_off.py").write_text(GUARD_OFF)
-        (workspace.path / "plugins" / "_bench_httpx_seam.py").write_text(AT_HTTPX_SEAM)
         measured = interleave(workspace, variants(), rounds)
     finally:
         workspace.close()

@@ -386,3 +386,71 @@ def test_a_patch_of_httpcore_made_between_sets_is_called_through_and_then_restor
     with CoboFaults(transports="httpx") as later:
         later.inject(1000, optional=True)
     assert httpcore.ConnectionPool.handle_request is real
+
+
+def test_a_patch_of_httpx_made_over_ours_and_undone_after_the_set_leaves_httpx_working(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Starts and stops that do not nest (a set stopped while another tool's patch sits on top of
+    ours) leave that tool's patch in place, and ours, which it restores, answers nothing: requests
+    go through as if unpatched until the next set, which leaves httpx as it found it."""
+    from loopback import Listener
+
+    real = httpx.HTTPTransport.handle_request
+    with CoboFaults(transports="httpx") as faults:
+        faults.inject(1000, optional=True)
+        ours = httpx.HTTPTransport.handle_request
+
+        def theirs(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+            return ours(self, request)
+
+        monkeypatch.setattr(httpx.HTTPTransport, "handle_request", theirs)
+    assert httpx.HTTPTransport.handle_request is theirs
+    monkeypatch.undo()
+    assert httpx.HTTPTransport.handle_request is ours
+    listener = Listener()
+    try:
+        assert httpx.get(listener.url, trust_env=False).content == b"escaped"
+    finally:
+        listener.close()
+    with CoboFaults(transports="httpx") as later:
+        later.inject(1000)
+        assert httpx.get("https://api.dev.cobo.com/v1/custody/coin_info/", trust_env=False).json()["error_code"] == 1000
+    assert httpx.HTTPTransport.handle_request is real
+
+
+def test_a_patch_of_httpx_made_before_a_set_answers_what_the_rules_leave_to_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another tool that patches httpx's transports itself, started first (pytest-httpx's
+    ``httpx_mock`` requested before ``cobo_fault``), answers the hosts that are not Cobo's, sync
+    and async, and is what httpx has again once the set ends."""
+    import asyncio
+
+    real, real_async = httpx.HTTPTransport.handle_request, httpx.AsyncHTTPTransport.handle_async_request
+
+    def theirs(transport: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+        if request.url.host == "prices.example":
+            return httpx.Response(200, json={"usd": 1})
+        return real(transport, request)
+
+    async def theirs_async(transport: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
+        if request.url.host == "prices.example":
+            return httpx.Response(200, json={"usd": 1})
+        return await real_async(transport, request)
+
+    async def both_async() -> tuple[int, object]:
+        async with httpx.AsyncClient(trust_env=False) as client:
+            cobo = await client.get("https://api.dev.cobo.com/v1/custody/coin_info/")
+            return cobo.json()["error_code"], (await client.get("https://prices.example/btc")).json()
+
+    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", theirs)
+    monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", theirs_async)
+    with CoboFaults(transports="httpx") as faults:
+        faults.inject(12007)
+        with httpx.Client(trust_env=False) as client:
+            assert client.get("https://api.dev.cobo.com/v1/custody/coin_info/").json()["error_code"] == 12007
+            assert client.get("https://prices.example/btc").json() == {"usd": 1}
+        assert asyncio.run(both_async()) == (12007, {"usd": 1})
+    assert httpx.HTTPTransport.handle_request is theirs
+    assert httpx.AsyncHTTPTransport.handle_async_request is theirs_async

@@ -1,21 +1,32 @@
-"""The httpx transport: a respx router, always first in line, that asks the switchboard.
+"""The httpx transport: respx's request mocker aimed at httpx's own transports, asking the switchboard.
 
-respx asks its started routers in order and wraps exceptions raised by route side effects in
-its own ``SideEffectError``. This router answers in `handler` itself, ahead of every router the
-user starts, so Cobo hosts always reach the rules and a refusal reaches the user unwrapped. A
-request the rules leave to others (a non-Cobo host while the user has routers of their own) is
-offered to those routers here, in their order; if none answers, one message names both.
+respx's default mocker patches httpcore, under httpx, so every request was converted from httpx
+to httpcore and every answer back: about 4% of a small test. This transport gives respx's
+request mocker (`AbstractRequestMocker`) httpx's ``HTTPTransport`` and ``AsyncHTTPTransport`` as
+targets instead, where pytest-httpx answers, so requests and answers stay httpx objects.
+
+The user's own respx routers still patch httpcore, below this seam. A request the rules leave to
+others goes down to them as it would without us; if they refuse it, one message names both. A
+request the rules let through (a host a test allowed, our own loopback server) goes past them to
+the network. Another tool's patch of these methods (pytest-httpx's) is wrapped like httpx's own
+and answers what the rules leave to others. Clients of other transports (ASGI, WSGI, a
+``MockTransport``) are not ours to answer and never reach this seam.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
 import importlib
+import inspect
 import sys
-from collections.abc import AsyncIterator, Iterator
-from typing import Any, cast
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any, ClassVar, Generic, TypeVar
 
 import httpx
 import respx
+from respx.mocks import AbstractRequestMocker
 from respx.models import AllMockedAssertionError, PassThrough
 
 from pytest_cobo_errors.transports.contract import (
@@ -36,6 +47,7 @@ _FAULTS = {
     "connection_reset": httpx.ReadError,  # what httpx raises for ECONNRESET on a real socket
     "no_response": httpx.RemoteProtocolError,  # as for a peer that closes before the status line
 }
+_Below = TypeVar("_Below")  # the call that sends a request on down: sync or async
 _DROPPED = "peer closed connection without sending complete message body (injected by cobo_fault)"
 
 
@@ -72,17 +84,19 @@ def to_httpx(reply: Reply, request: httpx.Request) -> httpx.Response:
 
 def _capture(request: httpx.Request) -> CapturedRequest:
     headers = Headers.captured(request.headers.multi_items())  # a new list each call
-    return CapturedRequest(request.method, str(request.url), headers, request.content)
+    url = request.url
+    if url.userinfo:  # httpx sends it as the Authorization header, never in the URL
+        url = url.copy_with(username=None, password=None)
+    return CapturedRequest(request.method, str(url), headers, request.content)
 
 
 class _Patch:
-    """One of the patches respx's httpcore mocker applies, applied with a plain ``setattr``.
+    """One of the mocker's patches, applied with a plain ``setattr``.
 
     respx applies each with ``mock.patch(spec=True)``, which resolves the dotted target by
-    importing and inspects the original's signature every time: about half a millisecond for the
-    six targets, on every test, and a name left in the interpreter's type cache each time. The
-    replacement is respx's own (``Mocker.mock``), built once for each original it wraps; respx
-    stops it like its own patches.
+    importing and inspects the original's signature every time: about half a millisecond a test
+    for its six httpcore targets, and a name left in the interpreter's type cache each time. The
+    replacement is respx's own (``Mocker.mock``), built once for each original it wraps.
     """
 
     __slots__ = ("local", "name", "original", "owner", "replacement")
@@ -100,6 +114,10 @@ class _Patch:
         return own is not None or getattr(self.owner, self.name) is not self.original
 
     def stop(self) -> None:
+        if self.owner.__dict__.get(self.name) is not self.replacement:
+            # something patched over ours since (non-nested starts and stops): theirs stays, and
+            # ours, under it, lets every request through until it is rebuilt (`_patches`)
+            return
         if self.local:
             setattr(self.owner, self.name, self.original)
         else:
@@ -114,17 +132,20 @@ def _targets(mocker: Any) -> list[type]:
             for m, _, n in (t.rpartition(".") for t in mocker.targets)]  # fmt: skip
 
 
-_BUILT_FOR: list[object] = [None]  # the httpcore module the patches were built for
+_BUILT_FOR: list[object] = [None]  # the httpx module the patches were built for
 
 
 def _patches(mocker: Any) -> list[_Patch]:
-    # Built again if httpcore was imported afresh since (pytester's in-process runs unload modules),
+    # Built again if httpx was imported afresh since (pytester's in-process runs unload modules),
     # or if anything else replaced a target since (a user's monkeypatch): its method is the original
     # to call through to and to restore, as mock.patch would read it now.
-    stale = sys.modules.get("httpcore") is not _BUILT_FOR[0] or any(p.moved() for p in _PATCHES)
+    stale = sys.modules.get("httpx") is not _BUILT_FOR[0] or any(p.moved() for p in _PATCHES)
     if not _PATCHES or stale:
+        for patch in _PATCHES:
+            if patch.owner.__dict__.get(patch.name) is patch.replacement:  # left under a patch since undone
+                patch.stop()
         owners = _targets(mocker)
-        _BUILT_FOR[0] = sys.modules.get("httpcore")
+        _BUILT_FOR[0] = sys.modules.get("httpx")
         _PATCHES[:] = [
             _Patch(owner, method, mocker.mock(getattr(owner, method)))
             for owner in owners
@@ -134,108 +155,196 @@ def _patches(mocker: Any) -> list[_Patch]:
     return _PATCHES
 
 
-class _FirstRouter(respx.MockRouter):
-    """The plugin's router: answers from the switchboard, before any router of the user's."""
+class _TransportMocker(AbstractRequestMocker):
+    """respx's request mocker, patching httpx's own transports rather than httpcore's pools."""
 
-    def __init__(self) -> None:
-        super().__init__(assert_all_called=False, assert_all_mocked=True)
-        self.board: Handler | None = None
+    # No ``name``: respx's registry keeps one class per name, and pytester's runs import this module
+    # again. So respx's __init_subclass__ leaves the list of applied patches to this class.
+    _patches: ClassVar[list[Any]] = []
+    targets: ClassVar[list[str]] = ["httpx.HTTPTransport", "httpx.AsyncHTTPTransport"]
+    target_methods: ClassVar[list[str]] = ["handle_request", "handle_async_request"]
 
-    def start(self) -> None:
-        # respx's Router.start, less the snapshot (a CallList is a NonCallableMock, costly to build,
-        # and this router keeps no routes and records no calls), with the patching done by _Patch
-        mocker: Any = respx.mocks.HTTPCoreMocker
-        self.Mocker = mocker
-        mocker.routers.insert(0, self)  # ahead of routers the user started earlier, too
-        if not mocker._patches:  # else a user's router patched already: respx shares one set
-            patches = _patches(mocker)
-            for patch in patches:
-                setattr(patch.owner, patch.name, patch.replacement)
-            mocker._patches.extend(patches)
+    @classmethod
+    def mock(cls, spec: Any) -> Any:
+        if _httpx_own(spec):
+            return super().mock(spec)  # type: ignore[no-untyped-call]
+        # Another tool's patch of httpx's transports (pytest-httpx's). respx wraps only a method of
+        # the target's own name, so as not to wrap its own spy twice; here what is in place is
+        # wrapped, as mock.patch would, and it answers what the rules leave to others.
+        if inspect.iscoroutinefunction(spec):
 
-    def _others(self) -> list[Any]:
-        routers: list[Any] = cast(Any, self.Mocker).routers
-        if len(routers) == 1 and routers[0] is self:  # nearly always: no router of the user's
-            return []
-        return [router for router in routers if router is not self]
+            async def handle_async_request(self: Any, request: httpx.Request) -> httpx.Response:
+                return await spec(self, request)  # type: ignore[no-any-return]
 
-    def _decide(self, request: httpx.Request, others: list[Any]) -> tuple[CapturedRequest, Decision]:
-        board = self.board
-        if board is None:  # stopped between a client's two requests
-            raise RuntimeError("cobo_fault is no longer active")
-        captured = _capture(request)
-        return captured, board(captured, others_may_answer=bool(others))
+            handle_async_request.__module__ = spec.__module__  # not httpx's own: others may answer below
+            return super().mock(handle_async_request)  # type: ignore[no-untyped-call]
 
-    def _respond(self, decision: Decision, request: httpx.Request) -> httpx.Response:
+        def handle_request(self: Any, request: httpx.Request) -> httpx.Response:
+            return spec(self, request)  # type: ignore[no-any-return]
+
+        handle_request.__module__ = spec.__module__
+        return super().mock(handle_request)  # type: ignore[no-untyped-call]
+
+    @classmethod
+    def to_httpx_request(cls, **kwargs: Any) -> httpx.Request:
+        # already one: respx's spy reads its body (prepare_sync_request), then calls _send_*_request
+        request: httpx.Request = kwargs["request"]
+        return request
+
+    @classmethod
+    def _send_sync_request(
+        cls, httpx_request: httpx.Request, *, target_spec: Any, instance: Any, **kwargs: Any
+    ) -> httpx.Response:
         __tracebackhide__ = True  # failures show the user's frames, not the plugin's
-        if decision is PASS_THROUGH:
-            raise PassThrough("let through by cobo_fault", request=request, origin=respx.Route())
-        if isinstance(decision, NetworkFault):
-            raise _FAULTS[decision.kind](decision.message, request=request)
-        assert isinstance(decision, Reply)
-        return to_httpx(decision, request)
+        below: Callable[[], httpx.Response] = functools.partial(target_spec, instance, **kwargs)
+        board = _BOARD[0]
+        if board is None:  # stopped while a client still held the patched method: as if unpatched
+            return below()
+        return _answer(_Exchange(board, httpx_request, below, theirs_below=not _httpx_own(target_spec)))
 
-    def _after_refusals(self, captured: CapturedRequest, refusals: list[AllMockedAssertionError]) -> Decision:
+    @classmethod
+    async def _send_async_request(
+        cls, httpx_request: httpx.Request, *, target_spec: Any, instance: Any, **kwargs: Any
+    ) -> httpx.Response:
         __tracebackhide__ = True  # failures show the user's frames, not the plugin's
-        assert self.board is not None
-        decision = self.board.refused_by_others(captured, "; ".join(map(str, refusals)))
-        if decision is DEFER:  # no fault set is active: the user's router refuses as it would alone
-            raise refusals[-1]
+        below: Callable[[], Awaitable[httpx.Response]] = functools.partial(target_spec, instance, **kwargs)
+        board = _BOARD[0]
+        if board is None:  # stopped while a client still held the patched method: as if unpatched
+            return await below()
+        return await _answer_async(_Exchange(board, httpx_request, below, theirs_below=not _httpx_own(target_spec)))
+
+
+# The switchboard while the transport is started; a one-item list, read on every request.
+_BOARD: list[Handler | None] = [None]
+
+
+class _Exchange(Generic[_Below]):
+    """One request on its way: the board asked, the request, and the call that sends it on down.
+
+    Its repr is the captured request's, with a URL password masked. `_answer` takes it and is
+    left visible in tracebacks on purpose: pytest prints the arguments of the last frame it shows,
+    and every frame above holds the user's `httpx.Request`, whose repr prints the URL as given.
+    """
+
+    __slots__ = ("below", "board", "captured", "others", "request")
+
+    def __init__(self, board: Handler, request: httpx.Request, below: _Below, *, theirs_below: bool) -> None:
+        self.board, self.request, self.below = board, request, below
+        self.captured = _capture(request)
+        self.others = theirs_below or bool(_theirs())
+
+    def __repr__(self) -> str:
+        return f"<{self.captured.describe()} via httpx>"
+
+    def decide(self) -> Decision:
+        __tracebackhide__ = True
+        return self.board(self.captured, others_may_answer=self.others)
+
+    def refused_below(self, refusal: AllMockedAssertionError) -> Decision:
+        __tracebackhide__ = True
+        decision = self.board.refused_by_others(self.captured, str(refusal))
+        if decision is DEFER:  # no fault set chose httpx: the user's router refuses as it would alone
+            raise refusal
         return decision
 
+    def respond(self, decision: Decision) -> httpx.Response:
+        __tracebackhide__ = True
+        if isinstance(decision, NetworkFault):
+            raise _FAULTS[decision.kind](decision.message, request=self.request)
+        assert isinstance(decision, Reply)
+        return to_httpx(decision, self.request)
+
+
+def _answer(exchange: _Exchange[Callable[[], httpx.Response]]) -> httpx.Response:
+    decision = exchange.decide()
+    if decision is DEFER:  # to the user's routers, below
+        try:
+            return exchange.below()
+        except AllMockedAssertionError as error:
+            refusal = error
+        decision = exchange.refused_below(refusal)  # outside the except: ours is not "raised during theirs"
+    if decision is PASS_THROUGH:
+        with _past_their_routers():
+            return exchange.below()
+    return exchange.respond(decision)
+
+
+async def _answer_async(exchange: _Exchange[Callable[[], Awaitable[httpx.Response]]]) -> httpx.Response:
+    decision = exchange.decide()
+    if decision is DEFER:  # to the user's routers, below
+        try:
+            return await exchange.below()
+        except AllMockedAssertionError as error:
+            refusal = error
+        decision = exchange.refused_below(refusal)
+    if decision is PASS_THROUGH:
+        with _past_their_routers():
+            return await exchange.below()
+    return exchange.respond(decision)
+
+
+def _httpx_own(method: Any) -> bool:
+    """Whether *method* is httpx's own, not another tool's patch of it."""
+    return getattr(method, "__module__", "").startswith("httpx.")
+
+
+def _theirs() -> list[Any]:
+    """The user's respx routers: respx's default mocker, which patches httpcore below this seam."""
+    routers: list[Any] = respx.mocks.HTTPCoreMocker.routers
+    return routers
+
+
+_LETTING_THROUGH: contextvars.ContextVar[bool] = contextvars.ContextVar("cobo_letting_through", default=False)
+
+
+class _LetThrough:
+    """Put ahead of the user's respx routers while a request the rules let through goes down:
+    respx passes that request (and only it: the flag is per thread and task) to the network."""
+
     def handler(self, request: httpx.Request) -> httpx.Response:
-        __tracebackhide__ = True  # failures show the user's frames, not the plugin's
-        others = self._others()
-        captured, decision = self._decide(request, others)
-        if decision is DEFER:
-            refusals: list[AllMockedAssertionError] = []
-            for router in others:
-                try:
-                    response: httpx.Response = router.handler(request)
-                except AllMockedAssertionError as refusal:
-                    refusals.append(refusal)
-                else:
-                    return response
-            decision = self._after_refusals(captured, refusals)
-        return self._respond(decision, request)
+        if _LETTING_THROUGH.get():
+            raise PassThrough("let through by cobo_fault", request=request, origin=respx.Route())
+        raise AllMockedAssertionError("not a request cobo_fault lets through")  # the next router is asked
 
     async def async_handler(self, request: httpx.Request) -> httpx.Response:
-        __tracebackhide__ = True  # failures show the user's frames, not the plugin's
-        others = self._others()
-        captured, decision = self._decide(request, others)
-        if decision is DEFER:
-            refusals: list[AllMockedAssertionError] = []
-            for router in others:
-                try:
-                    response: httpx.Response = await router.async_handler(request)
-                except AllMockedAssertionError as refusal:
-                    refusals.append(refusal)
-                else:
-                    return response
-            decision = self._after_refusals(captured, refusals)
-        return self._respond(decision, request)
+        return self.handler(request)
 
 
-# One router per process, reused: building one costs about as much as a whole small test.
-_ROUTER: _FirstRouter | None = None
+_LET_THROUGH = _LetThrough()
+
+
+@contextlib.contextmanager
+def _past_their_routers() -> Iterator[None]:
+    routers = _theirs()
+    if not routers:  # nearly always: no router of the user's
+        yield
+        return
+    token = _LETTING_THROUGH.set(True)
+    routers.insert(0, _LET_THROUGH)
+    try:
+        yield
+    finally:
+        routers.remove(_LET_THROUGH)
+        _LETTING_THROUGH.reset(token)
 
 
 class RespxHttpxTransport:
     name = "httpx"
 
     def start(self, handler: Handler) -> None:
-        global _ROUTER
-        router = _ROUTER = _ROUTER or _FirstRouter()
-        router.board = handler
-        router.start()
+        _BOARD[0] = handler
+        mocker = _TransportMocker
+        if not mocker._patches:
+            patches = _patches(mocker)
+            for patch in patches:
+                setattr(patch.owner, patch.name, patch.replacement)
+            mocker._patches.extend(patches)
 
     def stop(self) -> None:
-        router = _ROUTER
-        if router is not None:
-            router.board = None
-            mocker: Any = respx.mocks.HTTPCoreMocker
-            mocker.unregister(router)
-            mocker.stop()  # unpatches unless a user's router still needs the patches
+        _BOARD[0] = None
+        patches = _TransportMocker._patches
+        while patches:
+            patches.pop().stop()
 
 
 def make() -> RespxHttpxTransport:

@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Iterator
 
 import pytest
+from loopback import Listener
 
 from pytest_cobo_errors import CoboFaults, UnmatchedRequestError
 
@@ -45,3 +46,18 @@ def test_a_request_neither_answers_fails_with_one_message_naming_both(
     assert message.startswith("cobo_fault: no rule answers GET https://partner.example.org/v1/unmocked")
     assert f"Your own {client.transport} mock did not answer it either" in message
     assert refused.value.__context__ is None
+
+
+def test_a_host_the_test_allowed_goes_past_their_mock_to_the_network(
+    client: Client, faults_beside_theirs: CoboFaults
+) -> None:
+    # their mock refuses what it does not know; the test's allow_host is the later, narrower word
+    listener = Listener()
+    try:
+        faults_beside_theirs.allow_host("127.0.0.1")
+        answer = client.get(listener.url + "/v1/price")
+    finally:
+        listener.close()
+    assert answer.content == b"escaped"
+    assert listener.accepted == 1
+    assert client.get(ELSEWHERE).content == b"theirs"  # their routes still answer their hosts
