@@ -592,7 +592,14 @@ class Switchboard:
             why = f"{library} is not intercepted in-process; the network guard stopped it"
             windows[0].faults.book.refuse(request, why)
         in_process = library.split(" ", maxsplit=1)[0]
-        if in_process in TRANSPORTS:
+        if in_process in intercepted:  # went around the transport: a client's own transport class, say
+            advice = (
+                f"{in_process} is intercepted in this test at {TRANSPORTS[in_process].seam}, and this request "
+                f"went around that (a transport or adapter of the client's own, or {in_process}'s internals "
+                "called directly): send it through the library's usual client, or point the client at the "
+                "cobo_server fixture's url (a server on loopback)"
+            )
+        elif in_process in TRANSPORTS:
             advice = (
                 f"{in_process} is not among this test's transports ({'+'.join(intercepted) or 'none'}): "
                 f"add it, e.g. @pytest.mark.cobo_transports({', '.join(repr(n) for n in [*intercepted, in_process])})"

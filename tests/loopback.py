@@ -10,7 +10,8 @@ class Listener:
     """A loopback TCP server that counts the connections it accepts, records what it is sent,
     and answers a tiny HTTP 200 (so an escaped request visibly succeeds)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, gate: threading.Event | None = None) -> None:
+        self.gate = gate  # when given, each answer waits for it: a request held in flight
         self.server = socket.create_server(("127.0.0.1", 0))
         self.server.settimeout(0.05)
         self.port: int = self.server.getsockname()[1]
@@ -32,6 +33,8 @@ class Listener:
                 conn.settimeout(0.5)
                 try:
                     self.received += conn.recv(65536)
+                    if self.gate is not None:
+                        self.gate.wait(5)
                     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r\n\r\nescaped")
                 except OSError:
                     pass

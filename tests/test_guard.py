@@ -137,6 +137,29 @@ def test_the_message_names_the_library_and_what_to_do(socket_watch: Any) -> None
     assert "0" * 66 not in repr(unmatched[0])
 
 
+def test_an_httpx_client_on_a_transport_of_its_own_is_stopped_and_told_where_httpx_is_answered(
+    socket_watch: Any,
+) -> None:
+    """A transport class that sends through its own httpcore pool (as httpx-socks' do) never reaches
+    httpx.HTTPTransport, where the rules answer httpx: the guard stops it, and says so."""
+    import httpcore
+
+    class OwnPool(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            with httpcore.ConnectionPool() as pool:
+                answer = pool.request(request.method, str(request.url), headers=request.headers.raw)
+            return httpx.Response(answer.status, headers=answer.headers, content=answer.content)
+
+    with CoboFaults(transports="httpx") as faults:
+        faults.inject(12007, optional=True)
+        with pytest.raises(BlockedRequestError) as refused, httpx.Client(transport=OwnPool()) as client:
+            client.get(URL)
+        faults.reset()
+    assert "httpx is intercepted in this test at httpx.HTTPTransport and AsyncHTTPTransport" in str(refused.value)
+    assert "this request went around that (a transport or adapter of the client's own" in str(refused.value)
+    assert socket_watch.seen == []
+
+
 def test_a_base_url_host_is_guarded_while_its_set_is_active_and_loopback_never(socket_watch: Any) -> None:
     socket_watch.hosts |= {"cobo-stand-in.example", "localhost"}
     with CoboFaults(base_urls=["https://cobo-stand-in.example", "http://localhost:9"]) as faults:

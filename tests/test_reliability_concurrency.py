@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import hypothesis  # noqa: F401  # imported once here, not again by every pytester run's Hypothesis plugin
 import pytest
+import respx
 
 from pytest_cobo_errors import CoboFaultError, SequenceExhaustedError, error, success
 from pytest_cobo_errors.faults import CoboFaults
@@ -182,6 +183,7 @@ def test_threads_on_two_libraries_share_one_sequence(cobo_fault: CoboFaults) -> 
 XDIST_SUITE = """
 import httpx
 import pytest
+import respx
 from pytest_cobo_errors import cobo_error_cases
 
 URL = "https://api.dev.cobo.com/v1/custody/coin_info/"
@@ -209,3 +211,77 @@ def test_a_suite_runs_under_xdist_with_two_workers(pytester: pytest.Pytester) ->
     result = pytester.runpytest("-n", "2", "-p", "no:randomly", "--cobo-transports=httpx", "--cobo-coverage")
     result.assert_outcomes(passed=33)
     result.stdout.fnmatch_lines(["*cobo error coverage*", "error codes   24/41 exercised (1xxx: 1/18, 12xxx: 23/23)"])
+
+
+OTHER = "https://partner.example.org/v1/price"
+
+
+def test_a_request_let_through_past_their_routers_changes_nothing_another_thread_meets() -> None:
+    """A host the test allowed goes past the user's respx routers for that request alone: a request
+    another thread sends meanwhile meets every router of theirs, in order, as it would anyway."""
+    from loopback import Listener
+
+    release, allowed_done = threading.Event(), threading.Event()
+    listener = Listener(gate=release)  # holds the allowed request in flight until released
+
+    def first_declines(request: httpx.Request) -> None:
+        release.set()  # the allowed request ends while this request is between their routers
+        assert allowed_done.wait(5)
+        # returning nothing: this router does not answer, and respx asks the next
+
+    first, second = respx.mock(assert_all_called=False), respx.mock(assert_all_called=False)
+    first.route(host="partner.example.org").mock(side_effect=first_declines)
+    route = second.get(OTHER).respond(200, content=b"theirs")
+    results: dict[str, bytes] = {}
+
+    def allowed() -> None:
+        with httpx.Client(trust_env=False) as client:
+            results["allowed"] = client.get(listener.url + "/slow").content
+        allowed_done.set()
+
+    try:
+        with first, second, CoboFaults(transports="httpx") as faults:
+            faults.allow_host("127.0.0.1")
+            sender = threading.Thread(target=allowed)
+            sender.start()
+            while listener.accepted == 0 and sender.is_alive():
+                allowed_done.wait(0.01)
+            with httpx.Client(trust_env=False) as client:
+                results["theirs"] = client.get(OTHER).content
+            sender.join(5)
+            assert route.call_count == 1  # respx forgets its calls when its block ends
+    finally:
+        listener.close()
+    assert results == {"allowed": b"escaped", "theirs": b"theirs"}
+
+
+def test_their_router_stopped_while_a_request_is_let_through_leaves_httpcore_unpatched() -> None:
+    import httpcore
+    from loopback import Listener
+
+    real = httpcore.ConnectionPool.handle_request
+    release = threading.Event()
+    listener = Listener(gate=release)
+    theirs = respx.mock(assert_all_called=False)
+    theirs.get(OTHER).respond(200)
+    try:
+        with CoboFaults(transports="httpx") as faults:
+            faults.allow_host("127.0.0.1")
+            theirs.start()
+
+            def let_through() -> None:
+                with httpx.Client(trust_env=False) as client:
+                    client.get(listener.url + "/slow")
+
+            sender = threading.Thread(target=let_through)
+            sender.start()
+            while listener.accepted == 0 and sender.is_alive():
+                threading.Event().wait(0.01)
+            theirs.stop()  # the user's respx block ends while the allowed request is in flight
+            release.set()
+            sender.join(5)
+    finally:
+        listener.close()
+    assert httpcore.ConnectionPool.handle_request is real
+    assert respx.mocks.HTTPCoreMocker.routers == []
+    assert respx.mocks.HTTPCoreMocker._patches == []

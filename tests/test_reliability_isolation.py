@@ -9,6 +9,8 @@ Tests that do not use the plugin prove interception is off, by reaching a loopba
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import http.server
 import random
 import threading
@@ -364,9 +366,8 @@ def test_cobo_fault_and_respx_mock_share_a_test_in_either_fixture_order(pytester
 def test_a_patch_of_httpcore_made_between_sets_is_called_through_and_then_restored(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The httpx transport patches over whatever httpcore has when a set starts, as mock.patch
-    would: another tool's patch made after an earlier set is what a let-through request reaches,
-    and what is there again once the set stops."""
+    """Another tool's patch of httpcore, under the httpx transport, made after an earlier set is
+    what a let-through request reaches, and what is there again once the set stops."""
     import httpcore
 
     real = httpcore.ConnectionPool.handle_request
@@ -419,13 +420,10 @@ def test_a_patch_of_httpx_made_over_ours_and_undone_after_the_set_leaves_httpx_w
     assert httpx.HTTPTransport.handle_request is real
 
 
-def test_a_patch_of_httpx_made_before_a_set_answers_what_the_rules_leave_to_others(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Another tool that patches httpx's transports itself, started first (pytest-httpx's
-    ``httpx_mock`` requested before ``cobo_fault``), answers the hosts that are not Cobo's, sync
-    and async, and is what httpx has again once the set ends."""
-    import asyncio
+def _their_patches(kind: str, stack: contextlib.ExitStack) -> tuple[object, object]:
+    """Patch httpx's sync and async transports the way another tool would (*kind*): each answers
+    prices.example and hands anything else to httpx's own method. Returns what is in place."""
+    from unittest import mock
 
     real, real_async = httpx.HTTPTransport.handle_request, httpx.AsyncHTTPTransport.handle_async_request
 
@@ -439,18 +437,60 @@ def test_a_patch_of_httpx_made_before_a_set_answers_what_the_rules_leave_to_othe
             return httpx.Response(200, json={"usd": 1})
         return await real_async(transport, request)
 
+    if kind == "function":
+        patches = [mock.patch.object(httpx.HTTPTransport, "handle_request", theirs),
+                   mock.patch.object(httpx.AsyncHTTPTransport, "handle_async_request", theirs_async)]  # fmt: skip
+    elif kind == "functools.wraps":  # copies httpx's __module__ and __qualname__, not its code
+        patches = [
+            mock.patch.object(httpx.HTTPTransport, "handle_request", functools.wraps(real)(theirs)),
+            mock.patch.object(
+                httpx.AsyncHTTPTransport, "handle_async_request", functools.wraps(real_async)(theirs_async)
+            ),
+        ]
+    elif kind == "Mock":  # not a descriptor: httpx calls it with the request alone
+        transports: list[httpx.HTTPTransport] = []  # the Mock is not given the transport
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            return theirs(transports[-1], request)
+
+        async def answer_async(request: httpx.Request) -> httpx.Response:
+            return await theirs_async(httpx.AsyncHTTPTransport(), request)
+
+        transports.append(httpx.HTTPTransport())
+        patches = [mock.patch.object(httpx.HTTPTransport, "handle_request", side_effect=answer),
+                   mock.patch.object(httpx.AsyncHTTPTransport, "handle_async_request", side_effect=answer_async)]  # fmt: skip
+    else:  # autospec: bound like a method, with no __module__ of its own
+        patches = [
+            mock.patch.object(httpx.HTTPTransport, "handle_request", autospec=True, side_effect=theirs),
+            mock.patch.object(
+                httpx.AsyncHTTPTransport, "handle_async_request", autospec=True, side_effect=theirs_async
+            ),
+        ]
+    for patch in patches:
+        stack.enter_context(patch)
+    return httpx.HTTPTransport.handle_request, httpx.AsyncHTTPTransport.handle_async_request
+
+
+@pytest.mark.parametrize("kind", ["function", "functools.wraps", "Mock", "autospec"])
+def test_a_patch_of_httpx_made_before_a_set_answers_what_the_rules_leave_to_others(kind: str) -> None:
+    """Another tool that patches httpx's transports itself, started first (pytest-httpx's
+    ``httpx_mock`` requested before ``cobo_fault``, a ``mock.patch``), answers the hosts that are
+    not Cobo's, sync and async, called as httpx would call it, and is what httpx has again once
+    the set ends."""
+    import asyncio
+
     async def both_async() -> tuple[int, object]:
         async with httpx.AsyncClient(trust_env=False) as client:
             cobo = await client.get("https://api.dev.cobo.com/v1/custody/coin_info/")
             return cobo.json()["error_code"], (await client.get("https://prices.example/btc")).json()
 
-    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", theirs)
-    monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", theirs_async)
-    with CoboFaults(transports="httpx") as faults:
-        faults.inject(12007)
-        with httpx.Client(trust_env=False) as client:
-            assert client.get("https://api.dev.cobo.com/v1/custody/coin_info/").json()["error_code"] == 12007
-            assert client.get("https://prices.example/btc").json() == {"usd": 1}
-        assert asyncio.run(both_async()) == (12007, {"usd": 1})
-    assert httpx.HTTPTransport.handle_request is theirs
-    assert httpx.AsyncHTTPTransport.handle_async_request is theirs_async
+    with contextlib.ExitStack() as stack:
+        theirs, theirs_async = _their_patches(kind, stack)
+        with CoboFaults(transports="httpx") as faults:
+            faults.inject(12007)
+            with httpx.Client(trust_env=False) as client:
+                assert client.get("https://api.dev.cobo.com/v1/custody/coin_info/").json()["error_code"] == 12007
+                assert client.get("https://prices.example/btc").json() == {"usd": 1}
+            assert asyncio.run(both_async()) == (12007, {"usd": 1})
+        assert httpx.HTTPTransport.handle_request is theirs
+        assert httpx.AsyncHTTPTransport.handle_async_request is theirs_async

@@ -54,7 +54,8 @@ class TransportSpec(NamedTuple):
     server on loopback: requests reach it from anywhere, so they belong to whichever fault set
     chose it, not to the code that sent them; ``fixture`` names the fixture that offers it.
     ``patches`` names the top-level module the transport patches, if starting it can wait until
-    that module is imported (no request can go through a library nobody imported).
+    that module is imported (no request can go through a library nobody imported). ``seam`` says
+    where in the library it answers, for the message about a request that went around it.
     """
 
     name: str
@@ -65,6 +66,7 @@ class TransportSpec(NamedTuple):
     in_process: bool = True
     fixture: str = "cobo_fault"
     patches: str = ""
+    seam: str = ""
 
 
 TRANSPORTS: dict[str, TransportSpec] = {}
@@ -78,7 +80,15 @@ def register(spec: TransportSpec) -> TransportSpec:
     return spec
 
 
-register(TransportSpec("httpx", "pytest_cobo_errors.transports.respx_httpx", "respx", "pip install pytest-cobo-errors"))
+register(
+    TransportSpec(
+        "httpx",
+        "pytest_cobo_errors.transports.respx_httpx",
+        "respx",
+        "pip install pytest-cobo-errors",
+        seam="httpx.HTTPTransport and AsyncHTTPTransport (an httpx client's default transports)",
+    )
+)
 register(
     TransportSpec(
         "requests",
@@ -86,6 +96,7 @@ register(
         "requests",
         "pip install 'pytest-cobo-errors[requests]'",
         patches="requests",
+        seam="requests.Session.get_adapter",
     )
 )
 

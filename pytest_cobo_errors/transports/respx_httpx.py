@@ -20,7 +20,9 @@ import contextvars
 import functools
 import importlib
 import inspect
+import os
 import sys
+import types
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -91,27 +93,24 @@ def _capture(request: httpx.Request) -> CapturedRequest:
 
 
 class _Patch:
-    """One of the mocker's patches, applied with a plain ``setattr``.
+    """One of the transport's patches, applied with a plain ``setattr``.
 
-    respx applies each with ``mock.patch(spec=True)``, which resolves the dotted target by
+    respx applies its own with ``mock.patch(spec=True)``, which resolves the dotted target by
     importing and inspects the original's signature every time: about half a millisecond a test
-    for its six httpcore targets, and a name left in the interpreter's type cache each time. The
-    replacement is respx's own (``Mocker.mock``), built once for each original it wraps.
+    for its six httpcore targets, and a name left in the interpreter's type cache each
+    time. A replacement here is built once for each original it wraps.
     """
 
     __slots__ = ("local", "name", "original", "owner", "replacement")
 
     def __init__(self, owner: type, name: str, replacement: Any) -> None:
         self.owner, self.name, self.replacement = owner, name, replacement
-        self.original = getattr(owner, name)
+        self.original = _raw(owner, name)
         self.local = name in vars(owner)  # an inherited method is removed again, not set on the subclass
 
     def moved(self) -> bool:
         """Whether the target is no longer the original this patch restores (a user's monkeypatch)."""
-        own = self.owner.__dict__.get(self.name)  # one look, where getattr and vars took two
-        if self.local:
-            return own is not self.original
-        return own is not None or getattr(self.owner, self.name) is not self.original
+        return _raw(self.owner, self.name) is not self.original
 
     def stop(self) -> None:
         if self.owner.__dict__.get(self.name) is not self.replacement:
@@ -124,6 +123,15 @@ class _Patch:
             delattr(self.owner, self.name)
 
 
+def _raw(owner: type, name: str) -> Any:
+    """*name* as the class or the first base that has it holds it: the function, or the
+    classmethod object (``getattr`` would bind a new method object on every look)."""
+    for klass in owner.__mro__:
+        if name in klass.__dict__:
+            return klass.__dict__[name]
+    return None
+
+
 _PATCHES: list[_Patch] = []
 
 
@@ -132,26 +140,29 @@ def _targets(mocker: Any) -> list[type]:
             for m, _, n in (t.rpartition(".") for t in mocker.targets)]  # fmt: skip
 
 
-_BUILT_FOR: list[object] = [None]  # the httpx module the patches were built for
+_BUILT_FOR: list[object] = [None]  # the httpx and respx modules the patches were built for
 
 
 def _patches(mocker: Any) -> list[_Patch]:
     # Built again if httpx was imported afresh since (pytester's in-process runs unload modules),
     # or if anything else replaced a target since (a user's monkeypatch): its method is the original
     # to call through to and to restore, as mock.patch would read it now.
-    stale = sys.modules.get("httpx") is not _BUILT_FOR[0] or any(p.moved() for p in _PATCHES)
+    modules = (sys.modules.get("httpx"), sys.modules.get("respx.mocks"))
+    stale = modules != _BUILT_FOR[0] or any(p.moved() for p in _PATCHES)
     if not _PATCHES or stale:
         for patch in _PATCHES:
             if patch.owner.__dict__.get(patch.name) is patch.replacement:  # left under a patch since undone
                 patch.stop()
         owners = _targets(mocker)
-        _BUILT_FOR[0] = sys.modules.get("httpx")
+        _BUILT_FOR[0] = modules
         _PATCHES[:] = [
-            _Patch(owner, method, mocker.mock(getattr(owner, method)))
+            _Patch(owner, method, mocker.wrap(method, getattr(owner, method)))
             for owner in owners
             for method in mocker.target_methods
             if getattr(owner, method, None) is not None  # respx skips a target without the method alike
         ]
+        core = respx.mocks.HTTPCoreMocker  # where the user's routers are asked, below this seam
+        _PATCHES.extend(_Patch(core, name, _let_through_first(getattr(core, name))) for name in _LET_THROUGH_AT)
     return _PATCHES
 
 
@@ -165,25 +176,33 @@ class _TransportMocker(AbstractRequestMocker):
     target_methods: ClassVar[list[str]] = ["handle_request", "handle_async_request"]
 
     @classmethod
-    def mock(cls, spec: Any) -> Any:
-        if _httpx_own(spec):
-            return super().mock(spec)  # type: ignore[no-untyped-call]
-        # Another tool's patch of httpx's transports (pytest-httpx's). respx wraps only a method of
-        # the target's own name, so as not to wrap its own spy twice; here what is in place is
-        # wrapped, as mock.patch would, and it answers what the rules leave to others.
-        if inspect.iscoroutinefunction(spec):
+    def wrap(cls, name: str, method: Any) -> Any:
+        """respx's spy for target method *name*, around *method*, what the target holds now."""
+        if _httpx_own(method):
+            return cls.mock(method)  # type: ignore[no-untyped-call]
+
+        # Another tool's patch of httpx's transports (pytest-httpx's, a mock.patch). respx wraps only
+        # a method of the target's own name, so as not to wrap its own spy twice; here whatever is
+        # in place is wrapped, as mock.patch would, and called as httpx would call it: a function is
+        # bound to the transport, a Mock is not. It answers what the rules leave to others.
+        def bound(transport: Any) -> Any:
+            get = getattr(type(method), "__get__", None)
+            return get(method, transport, type(transport)) if get is not None else method
+
+        if name == "handle_async_request":  # by the name: a Mock or an autospec may not look async
 
             async def handle_async_request(self: Any, request: httpx.Request) -> httpx.Response:
-                return await spec(self, request)  # type: ignore[no-any-return]
+                return await bound(self)(request)  # type: ignore[no-any-return]
 
-            handle_async_request.__module__ = spec.__module__  # not httpx's own: others may answer below
-            return super().mock(handle_async_request)  # type: ignore[no-untyped-call]
+            theirs: Any = handle_async_request
+        else:
 
-        def handle_request(self: Any, request: httpx.Request) -> httpx.Response:
-            return spec(self, request)  # type: ignore[no-any-return]
+            def handle_request(self: Any, request: httpx.Request) -> httpx.Response:
+                return bound(self)(request)  # type: ignore[no-any-return]
 
-        handle_request.__module__ = spec.__module__
-        return super().mock(handle_request)  # type: ignore[no-untyped-call]
+            theirs = handle_request
+        theirs.cobo_theirs = True  # read by _send_*_request: others may answer below
+        return cls.mock(theirs)  # type: ignore[no-untyped-call]
 
     @classmethod
     def to_httpx_request(cls, **kwargs: Any) -> httpx.Request:
@@ -200,7 +219,8 @@ class _TransportMocker(AbstractRequestMocker):
         board = _BOARD[0]
         if board is None:  # stopped while a client still held the patched method: as if unpatched
             return below()
-        return _answer(_Exchange(board, httpx_request, below, theirs_below=not _httpx_own(target_spec)))
+        theirs_below = getattr(target_spec, "cobo_theirs", False)
+        return _answer(_Exchange(board, httpx_request, below, theirs_below=theirs_below))
 
     @classmethod
     async def _send_async_request(
@@ -211,7 +231,8 @@ class _TransportMocker(AbstractRequestMocker):
         board = _BOARD[0]
         if board is None:  # stopped while a client still held the patched method: as if unpatched
             return await below()
-        return await _answer_async(_Exchange(board, httpx_request, below, theirs_below=not _httpx_own(target_spec)))
+        theirs_below = getattr(target_spec, "cobo_theirs", False)
+        return await _answer_async(_Exchange(board, httpx_request, below, theirs_below=theirs_below))
 
 
 # The switchboard while the transport is started; a one-item list, read on every request.
@@ -221,7 +242,7 @@ _BOARD: list[Handler | None] = [None]
 class _Exchange(Generic[_Below]):
     """One request on its way: the board asked, the request, and the call that sends it on down.
 
-    Its repr is the captured request's, with a URL password masked. `_answer` takes it and is
+    Its repr is the captured request's, whose URL has no userinfo (`_capture`). `_answer` takes it and is
     left visible in tracebacks on purpose: pytest prints the arguments of the last frame it shows,
     and every frame above holds the user's `httpx.Request`, whose repr prints the URL as given.
     """
@@ -284,8 +305,12 @@ async def _answer_async(exchange: _Exchange[Callable[[], Awaitable[httpx.Respons
 
 
 def _httpx_own(method: Any) -> bool:
-    """Whether *method* is httpx's own, not another tool's patch of it."""
-    return getattr(method, "__module__", "").startswith("httpx.")
+    """Whether *method* is httpx's own, not another tool's patch of it: a function whose code is in
+    httpx's package (``functools.wraps`` copies ``__module__``, not the code; a Mock has neither)."""
+    return isinstance(method, types.FunctionType) and method.__code__.co_filename.startswith(_HTTPX_DIR)
+
+
+_HTTPX_DIR = os.path.dirname(httpx.__file__) + os.sep
 
 
 def _theirs() -> list[Any]:
@@ -295,36 +320,41 @@ def _theirs() -> list[Any]:
 
 
 _LETTING_THROUGH: contextvars.ContextVar[bool] = contextvars.ContextVar("cobo_letting_through", default=False)
+_LET_THROUGH_AT = ("handler", "async_handler")
 
 
-class _LetThrough:
-    """Put ahead of the user's respx routers while a request the rules let through goes down:
-    respx passes that request (and only it: the flag is per thread and task) to the network."""
+def _let_through_first(original: Any) -> Any:
+    """respx's ``HTTPCoreMocker.handler`` or ``async_handler`` (bound to the class), preceded by a
+    look at `_LETTING_THROUGH`: the request this thread or task lets through goes past the
+    user's routers, and every other request meets them as usual. Patched in while the transport
+    is started; respx's list of routers is never touched, so no other request sees a change."""
 
-    def handler(self, request: httpx.Request) -> httpx.Response:
+    def let_through(request: httpx.Request) -> PassThrough:
+        return PassThrough("let through by cobo_fault", request=request, origin=respx.Route())
+
+    if inspect.iscoroutinefunction(original):
+
+        async def async_handler(cls: Any, request: httpx.Request) -> Any:
+            if _LETTING_THROUGH.get():
+                raise let_through(request)
+            return await original(request)
+
+        return classmethod(async_handler)
+
+    def handler(cls: Any, request: httpx.Request) -> Any:
         if _LETTING_THROUGH.get():
-            raise PassThrough("let through by cobo_fault", request=request, origin=respx.Route())
-        raise AllMockedAssertionError("not a request cobo_fault lets through")  # the next router is asked
+            raise let_through(request)
+        return original(request)
 
-    async def async_handler(self, request: httpx.Request) -> httpx.Response:
-        return self.handler(request)
-
-
-_LET_THROUGH = _LetThrough()
+    return classmethod(handler)
 
 
 @contextlib.contextmanager
 def _past_their_routers() -> Iterator[None]:
-    routers = _theirs()
-    if not routers:  # nearly always: no router of the user's
-        yield
-        return
     token = _LETTING_THROUGH.set(True)
-    routers.insert(0, _LET_THROUGH)
     try:
         yield
     finally:
-        routers.remove(_LET_THROUGH)
         _LETTING_THROUGH.reset(token)
 
 
