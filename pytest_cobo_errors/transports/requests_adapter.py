@@ -152,7 +152,7 @@ class _AskingAdapter(requests.adapters.BaseAdapter):
             if decision is DEFER:  # no fault set is active: the user's mock refuses as it would alone
                 raise refusal
             if decision is PASS_THROUGH:  # a test allowed the host: to the network, past the user's mock
-                return _genuine_send()(self._http_adapter(), request, **kwargs)  # type: ignore[no-any-return]
+                return self._past_their_mock(request, kwargs)
         return self._answer(decision, captured, request, kwargs)
 
     def _answer(
@@ -166,7 +166,9 @@ class _AskingAdapter(requests.adapters.BaseAdapter):
         retries: Retry = adapter.max_retries
         method, url = str(request.method), str(request.url)
         while True:
-            if decision is PASS_THROUGH or decision is DEFER:  # let through (a live test, allow_host)
+            if decision is PASS_THROUGH:  # let through (our loopback server, a live test, allow_host)
+                return self._past_their_mock(request, kwargs)
+            if decision is DEFER:
                 return self.real.send(request, **kwargs)
             if isinstance(decision, NetworkFault):
                 error = _as_urllib3_error(decision)
@@ -200,6 +202,13 @@ class _AskingAdapter(requests.adapters.BaseAdapter):
                     return response
                 retries.sleep(raw)
             decision = self.board(captured)
+
+    def _past_their_mock(self, request: PreparedRequest, kwargs: dict[str, Any]) -> requests.Response:
+        """Send *request* to the network: through the session's own adapter, unless a mock of
+        requests' adapter (responses) is active, which would answer or refuse it in the network's place."""
+        if _genuine(requests.adapters.HTTPAdapter.send):
+            return self.real.send(request, **kwargs)
+        return _genuine_send()(self._http_adapter(), request, **kwargs)  # type: ignore[no-any-return]
 
     def _http_adapter(self) -> requests.adapters.HTTPAdapter:
         real = self.real

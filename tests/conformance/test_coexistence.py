@@ -61,3 +61,16 @@ def test_a_host_the_test_allowed_goes_past_their_mock_to_the_network(
     assert answer.content == b"escaped"
     assert listener.accepted == 1
     assert client.get(ELSEWHERE).content == b"theirs"  # their routes still answer their hosts
+
+
+def test_a_request_to_our_own_loopback_server_goes_past_their_mock(
+    request: pytest.FixtureRequest, client: Client, faults_beside_theirs: CoboFaults
+) -> None:
+    # the server is ours: what its rules answer is the answer, whatever the user's mock would say
+    from pytest_cobo_errors import CoboServer
+
+    pytest.importorskip("pytest_httpserver")
+    server: CoboServer = request.getfixturevalue("cobo_server")
+    server.succeed({"ok": True}, path=COIN_INFO)
+    assert client.get(server.url + COIN_INFO).json() == {"success": True, "result": {"ok": True}}
+    assert client.get(ELSEWHERE).content == b"theirs"
