@@ -425,7 +425,7 @@ def cobo_server_url(pytestconfig: pytest.Config) -> Iterator[str]:
 def cobo_server(request: pytest.FixtureRequest, cobo_server_url: str) -> Iterator[CoboServer]:
     """Serve this test's Cobo faults from a fake Cobo on 127.0.0.1, to any client in any process.
 
-    The declaring API of ``cobo_fault`` (``inject``, ``status``, ``network``, ``sequence``,
+    The declaring API of ``cobo_fault`` (``inject``, ``gateway``, ``network``, ``sequence``,
     ``fail_then_succeed``, ``succeed``, ``sign_responses``), on a real socket: hand a client
     ``cobo_server.url`` as Cobo's base URL. Rules may also take ``delay=`` and ``trickle=``, and
     ``network()`` gives ``"connection_reset"``, ``"no_response"`` and ``"truncated_response"`` for real. A request no
