@@ -326,3 +326,29 @@ def test_retrying_adapters_raise_what_requests_raises_over_a_real_socket(
         client.get(DEV + COIN_INFO, timeout=0.2)
     assert type(injected.value) is type(real.value)
     assert rule.call_count == (3 if retry is not None else 1)  # each attempt asked the rules again
+
+
+@pytest.mark.parametrize("kind", ["function", "functools.wraps"])
+def test_a_patch_of_httpadapter_send_answers_what_the_rules_leave_to_others(
+    monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """Another tool's patch of ``HTTPAdapter.send`` is told from requests' own by its code, which
+    ``functools.wraps`` does not copy (it copies the name and module): it answers other hosts."""
+    import functools
+
+    real = HTTPAdapter.send
+
+    def theirs(adapter: HTTPAdapter, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        if request.url == "https://prices.example/btc":
+            response = requests.Response()
+            response.status_code, response._content = 200, b"theirs"
+            return response
+        return real(adapter, request, **kwargs)
+
+    monkeypatch.setattr(HTTPAdapter, "send", functools.wraps(real)(theirs) if kind == "functools.wraps" else theirs)
+    with CoboFaults(transports="requests") as faults:
+        faults.inject(12007, path=COIN_INFO)
+        with requests.Session() as session:
+            session.trust_env = False
+            assert session.get(DEV + COIN_INFO).json()["error_code"] == 12007
+            assert session.get("https://prices.example/btc").content == b"theirs"

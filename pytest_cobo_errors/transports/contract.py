@@ -15,7 +15,10 @@ A contributor adding a transport reads this module and nothing else of the rule 
 
 from __future__ import annotations
 
+import functools
 import json
+import os
+import types
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Protocol, TypeAlias
@@ -34,6 +37,7 @@ __all__ = [
     "NetworkFaultKind",
     "Reply",
     "Transport",
+    "library_own",
 ]
 
 _SECRET_HEADERS = frozenset({"biz-api-key", "biz-api-signature", "authorization"})
@@ -372,3 +376,16 @@ class Transport(Protocol):
     def stop(self) -> None:
         """Stop intercepting; the library behaves as if never patched."""
         ...
+
+
+def library_own(method: object, library: types.ModuleType) -> bool:
+    """Whether *method* is a function of *library*'s own, not another tool's patch of it: its
+    code lies in the library's package. ``functools.wraps`` copies a name and a module, not the
+    code; a Mock has none. A transport asks this of what it finds in place, to know whether a
+    mock of the user's sits there."""
+    return isinstance(method, types.FunctionType) and method.__code__.co_filename.startswith(_package_dir(library))
+
+
+@functools.cache
+def _package_dir(library: types.ModuleType) -> str:
+    return os.path.dirname(str(library.__file__)) + os.sep

@@ -39,6 +39,7 @@ from pytest_cobo_errors.transports.contract import (
     Headers,
     NetworkFault,
     Reply,
+    library_own,
 )
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ _REFUSED_BY_RESPONSES = "Connection refused by Responses"
 
 def _genuine(send: Any) -> bool:
     """Whether *send* is requests' own ``HTTPAdapter.send``, not a mock's replacement for it."""
-    return getattr(send, "__module__", None) == "requests.adapters" and send.__qualname__ == "HTTPAdapter.send"
+    return library_own(send, requests) and send.__code__.co_name == "send"
 
 
 def _genuine_send() -> Any:

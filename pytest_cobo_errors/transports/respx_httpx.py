@@ -20,9 +20,7 @@ import contextvars
 import functools
 import importlib
 import inspect
-import os
 import sys
-import types
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -40,6 +38,7 @@ from pytest_cobo_errors.transports.contract import (
     Headers,
     NetworkFault,
     Reply,
+    library_own,
 )
 
 _FAULTS = {
@@ -151,8 +150,7 @@ def _patches(mocker: Any) -> list[_Patch]:
     stale = modules != _BUILT_FOR[0] or any(p.moved() for p in _PATCHES)
     if not _PATCHES or stale:
         for patch in _PATCHES:
-            if patch.owner.__dict__.get(patch.name) is patch.replacement:  # left under a patch since undone
-                patch.stop()
+            patch.stop()  # one left under another tool's patch, since undone: taken out (else nothing)
         owners = _targets(mocker)
         _BUILT_FOR[0] = modules
         _PATCHES[:] = [
@@ -178,7 +176,7 @@ class _TransportMocker(AbstractRequestMocker):
     @classmethod
     def wrap(cls, name: str, method: Any) -> Any:
         """respx's spy for target method *name*, around *method*, what the target holds now."""
-        if _httpx_own(method):
+        if library_own(method, httpx):
             return cls.mock(method)  # type: ignore[no-untyped-call]
 
         # Another tool's patch of httpx's transports (pytest-httpx's, a mock.patch). respx wraps only
@@ -302,15 +300,6 @@ async def _answer_async(exchange: _Exchange[Callable[[], Awaitable[httpx.Respons
         with _past_their_routers():
             return await exchange.below()
     return exchange.respond(decision)
-
-
-def _httpx_own(method: Any) -> bool:
-    """Whether *method* is httpx's own, not another tool's patch of it: a function whose code is in
-    httpx's package (``functools.wraps`` copies ``__module__``, not the code; a Mock has neither)."""
-    return isinstance(method, types.FunctionType) and method.__code__.co_filename.startswith(_HTTPX_DIR)
-
-
-_HTTPX_DIR = os.path.dirname(httpx.__file__) + os.sep
 
 
 def _theirs() -> list[Any]:
